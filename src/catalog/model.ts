@@ -1,0 +1,41 @@
+/** One registered instance of a service, as decoded from one etcd key. */
+export interface Instance {
+  /** The etcd key that produced it: the instance's identity. */
+  readonly key: string;
+  readonly service: string;
+  /** IPv4 or IPv6 literal, IPv6 without brackets. */
+  readonly host: string;
+  readonly port: number;
+  /** Load-balancing weight, >= 1. */
+  readonly weight: number;
+  /** etcd mod_revision of the key. */
+  readonly revision: number;
+}
+
+export interface Service {
+  readonly name: string;
+  /** Sorted by key, so equal registrations give equal services. */
+  readonly instances: readonly Instance[];
+}
+
+/** A key that could not be decoded, kept so operators can see what and why. */
+export interface Rejection {
+  readonly key: string;
+  readonly reason: string;
+  readonly revision: number;
+}
+
+export interface Catalog {
+  readonly services: ReadonlyMap<string, Service>;
+  readonly rejected: ReadonlyMap<string, Rejection>;
+  /** Highest etcd revision applied. */
+  readonly revision: number;
+}
+
+/** What a registry source says about one key, after decoding. */
+export type CatalogEvent =
+  | { readonly type: 'upsert'; readonly instance: Instance }
+  | { readonly type: 'remove'; readonly key: string; readonly revision: number }
+  | { readonly type: 'reject'; readonly rejection: Rejection };
+
+export const emptyCatalog: Catalog = { services: new Map(), rejected: new Map(), revision: 0 };
