@@ -1,0 +1,127 @@
+import { hostname } from 'node:os';
+import type { Etcd3 } from 'etcd3';
+import type { Catalog } from './catalog/model.ts';
+import { createLogger, type Logger, type LogLevel } from './lib/logger.ts';
+import { createCatalogFeed, type FeedStats } from './registry/catalog-feed.ts';
+import { createEtcdClient } from './registry/etcd-client.ts';
+import { createEtcdSource } from './registry/etcd-source.ts';
+import { plainFormat } from './registry/formats/plain.ts';
+import type { RegistrySource } from './registry/source.ts';
+import { createXdsServer, type XdsServer } from './xds/server/ads-server.ts';
+import { createServerHooks, type ServerHooks } from './xds/server/hooks.ts';
+import { createSnapshotStore, type SnapshotStore } from './xds/snapshot/store.ts';
+
+export interface SwitchyardOptions {
+  /** etcd to watch. Ignored when `source` is given. */
+  etcd?: { endpoints: readonly string[]; username?: string; password?: string };
+  /** Key prefix of registrations (default `/services/`). */
+  prefix?: string;
+  /** A ready registry source instead of etcd (e.g. the memory registry); its prefix is used. */
+  source?: RegistrySource;
+  /** `host:port` for the xDS gRPC server; port 0 picks a free one (default `127.0.0.1:18000`). */
+  xdsListen?: string;
+  logger?: Logger;
+  logLevel?: LogLevel;
+  /** Quiet period before a change is pushed, ms (default 5); `pushMaxDelayMs` caps the wait (default 100). */
+  pushDebounceMs?: number;
+  pushMaxDelayMs?: number;
+  /** `control_plane.identifier` in responses (default `switchyard@<hostname>/<pid>`). */
+  controlPlaneId?: string;
+}
+
+export interface Switchyard {
+  /** Starts the registry source and the xDS server; resolves once the first catalog is built and the port is bound. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Bound `host:port` of the xDS server (after start). */
+  readonly xdsAddress: string;
+  /** Observe streams, requests, responses, ACKs and NACKs. */
+  readonly hooks: ServerHooks;
+  /** Current catalog (services, rejected keys). */
+  catalog(): Catalog;
+  /** Registry health and rejection count. */
+  registryStats(): Readonly<FeedStats>;
+  /** The snapshot store (current encoded resources). */
+  readonly snapshots: SnapshotStore;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Wires registry → catalog → snapshot → xDS server.
+ * @example
+ * await using sy = createSwitchyard({ etcd: { endpoints: ['http://127.0.0.1:2379'] }, xdsListen: '127.0.0.1:0' });
+ * await sy.start();
+ * console.log(`point GRPC_XDS_BOOTSTRAP at ${sy.xdsAddress}`);
+ */
+export function createSwitchyard(options: SwitchyardOptions): Switchyard {
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? 'info' });
+  const hooks = createServerHooks((event, e) => logger.error('hook listener failed', { event, error: String(e) }));
+  const snapshots = createSnapshotStore({
+    logger: scoped(logger, 'snapshot'),
+    debounceMs: options.pushDebounceMs,
+    maxDelayMs: options.pushMaxDelayMs,
+  });
+
+  let client: Etcd3 | undefined;
+  let source = options.source;
+  if (!source) {
+    if (!options.etcd || options.etcd.endpoints.length === 0) {
+      throw new Error('createSwitchyard: give `etcd.endpoints` or a registry `source`');
+    }
+    client = createEtcdClient(options.etcd);
+    source = createEtcdSource({
+      client,
+      prefix: options.prefix ?? '/services/',
+      logger: scoped(logger, 'etcd'),
+      endpoints: options.etcd.endpoints,
+    });
+  }
+  const registrySource = source;
+  const feed = createCatalogFeed({
+    prefix: registrySource.prefix,
+    format: plainFormat,
+    logger: scoped(logger, 'registry'),
+    onUpdate: ({ catalog, changed }) => snapshots.update(catalog, changed),
+  });
+
+  let server: XdsServer | undefined;
+  let address = '';
+  const stop = async () => {
+    await server?.stop();
+    server = undefined;
+    await registrySource.stop();
+    snapshots.stop();
+    client?.close();
+    client = undefined;
+  };
+
+  return {
+    async start() {
+      logger.info('starting', { registry: registrySource.description });
+      await registrySource.start(feed.sink);
+      snapshots.flush();
+      server = createXdsServer({
+        source: snapshots,
+        hooks,
+        logger: scoped(logger, 'xds'),
+        controlPlaneId: options.controlPlaneId ?? `switchyard@${hostname()}/${process.pid}`,
+      });
+      address = await server.listen(options.xdsListen ?? '127.0.0.1:18000');
+      logger.info('xDS server listening', { address, services: feed.catalog().services.size });
+    },
+    stop,
+    get xdsAddress() {
+      return address;
+    },
+    hooks,
+    catalog: feed.catalog,
+    registryStats: feed.stats,
+    snapshots,
+    [Symbol.asyncDispose]: stop,
+  };
+}
+
+function scoped(logger: Logger, scope: string): Logger {
+  const withChild = logger as Logger & { child?: (s: string) => Logger };
+  return withChild.child ? withChild.child(scope) : logger;
+}

@@ -1,0 +1,77 @@
+/**
+ * The protobufjs root for Envoy/xDS messages, loaded once from the .proto files that ship inside the
+ * installed `@grpc/grpc-js-xds` package (never copied into this repo). Field names keep proto casing.
+ * @module
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import protobuf from 'protobufjs';
+
+const ENTRY_FILES = [
+  'envoy/service/discovery/v3/ads.proto',
+  'envoy/config/listener/v3/listener.proto',
+  'envoy/config/route/v3/route.proto',
+  'envoy/config/cluster/v3/cluster.proto',
+  'envoy/config/endpoint/v3/endpoint.proto',
+  'envoy/extensions/filters/network/http_connection_manager/v3/http_connection_manager.proto',
+  'envoy/extensions/filters/http/router/v3/router.proto',
+  'envoy/extensions/upstreams/http/v3/http_protocol_options.proto',
+];
+
+/** Directories that hold the third-party protos, in lookup order. */
+export function protoIncludeDirs(): string[] {
+  const require = createRequire(import.meta.url);
+  const xdsPackage = path.dirname(require.resolve('@grpc/grpc-js-xds/package.json'));
+  const protobufjsPackage = path.dirname(require.resolve('protobufjs/package.json'));
+  const deps = path.join(xdsPackage, 'deps');
+  return [
+    ...['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(deps, d)),
+    protobufjsPackage,
+  ];
+}
+
+let cached: protobuf.Root | undefined;
+
+/** Loads (once) and returns the root with every message Switchyard encodes or decodes. */
+export function protoRoot(extraFiles: readonly string[] = []): protobuf.Root {
+  if (cached && extraFiles.length === 0) return cached;
+  const dirs = protoIncludeDirs();
+  const root = cached ?? new protobuf.Root();
+  root.resolvePath = (_origin, target) => {
+    if (path.isAbsolute(target) && existsSync(target)) return target;
+    for (const d of dirs) {
+      const p = path.join(d, target);
+      if (existsSync(p)) return p;
+    }
+    throw new Error(`proto import ${target} not found under ${dirs.join(', ')}; is @grpc/grpc-js-xds installed?`);
+  };
+  root.loadSync(cached ? [...extraFiles] : [...ENTRY_FILES, ...extraFiles], { keepCase: true });
+  root.resolveAll();
+  cached = root;
+  return root;
+}
+
+export function messageType(fullName: string): protobuf.Type {
+  return protoRoot().lookupType(fullName);
+}
+
+/** `type.googleapis.com/a.b.C` → the protobufjs type of `a.b.C`. */
+export function typeForUrl(typeUrl: string): protobuf.Type {
+  return messageType(typeUrl.slice(typeUrl.lastIndexOf('/') + 1));
+}
+
+/**
+ * Encodes a plain object (proto field names, enums by name, nested `Any` as `{'@type': url, ...fields}`).
+ * protobufjs coerces rather than rejects odd values, so callers pass objects built by typed builders.
+ */
+export function encodeMessage(typeUrl: string, value: object): Uint8Array {
+  const type = typeForUrl(typeUrl);
+  return type.encode(type.fromObject(value)).finish();
+}
+
+/** Decodes bytes to a plain object with enums as names and 64-bit ints as numbers. */
+export function decodeMessage(typeUrl: string, bytes: Uint8Array): Record<string, unknown> {
+  const type = typeForUrl(typeUrl);
+  return type.toObject(type.decode(bytes), { enums: String, longs: Number, defaults: false, json: true });
+}

@@ -1,0 +1,20 @@
+import type { Instance } from '../../catalog/model.ts';
+import { buildEdsCluster } from './cluster.ts';
+import { buildLoadAssignment } from './endpoint.ts';
+import { buildApiListener } from './listener.ts';
+import { buildServiceRoute } from './route.ts';
+import type { BuiltResource } from './types.ts';
+
+/**
+ * The proxyless chain for one service, every resource named after it (design.md "Resource names"):
+ * Listener → RouteConfiguration → Cluster → ClusterLoadAssignment. A service with no instances gets the
+ * same chain with an empty assignment, so a client that dials it early waits instead of failing.
+ */
+export function buildServiceResources(name: string, instances: readonly Instance[]): BuiltResource[] {
+  return [
+    buildApiListener(name, name),
+    buildServiceRoute(name, name),
+    buildEdsCluster(name),
+    buildLoadAssignment(name, instances),
+  ];
+}

@@ -1,0 +1,32 @@
+import protobuf from 'protobufjs';
+import { contentHash } from '../../lib/hash.ts';
+import { encodeMessage } from '../proto.ts';
+import type { BuiltResource } from '../resources/types.ts';
+import type { AdsTypeUrl } from '../type-urls.ts';
+
+/** A resource serialized once; every client that subscribes gets these same bytes. */
+export interface EncodedResource {
+  readonly typeUrl: AdsTypeUrl;
+  readonly name: string;
+  /** Content hash; for an endpoint assignment it also folds in its cluster's version. */
+  readonly version: string;
+  /** The resource message itself. */
+  readonly bytes: Uint8Array;
+  /** `google.protobuf.Any` wrapping `bytes`, as it goes into `DiscoveryResponse.resources`. */
+  readonly any: Uint8Array;
+}
+
+export function encodeResource(resource: BuiltResource, versionSalt = ''): EncodedResource {
+  const bytes = encodeMessage(resource.typeUrl, resource.message);
+  return {
+    typeUrl: resource.typeUrl,
+    name: resource.name,
+    version: versionSalt ? contentHash(bytes, versionSalt) : contentHash(bytes),
+    bytes,
+    any: encodeAny(resource.typeUrl, bytes),
+  };
+}
+
+function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
+  return protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(value).finish();
+}

@@ -1,0 +1,48 @@
+import { isValidServiceName } from '../../catalog/service-name.ts';
+import { TypeUrl, type AdsTypeUrl } from '../type-urls.ts';
+import type { EncodedResource } from './encoded.ts';
+import { encodeService } from './service.ts';
+
+export type ResourceTable = ReadonlyMap<AdsTypeUrl, ReadonlyMap<string, EncodedResource>>;
+
+/** An immutable, encoded set of resources built from one catalog revision. */
+export class Snapshot {
+  constructor(
+    /** etcd revision of the catalog it was built from. */
+    readonly revision: number,
+    private readonly table: ResourceTable,
+  ) {}
+
+  /**
+   * The resource of that type and name. A valid service name that is not registered resolves to the
+   * chain of a service with no instances, so clients that dial it early wait for instances instead of
+   * hitting the 15 s does-not-exist timer (xds-notes §1.9).
+   */
+  get(typeUrl: AdsTypeUrl, name: string): EncodedResource | undefined {
+    return this.table.get(typeUrl)?.get(name) ?? unregisteredService(typeUrl, name);
+  }
+
+  /** Names a wildcard subscription selects: every registered cluster for CDS; no listeners yet for LDS. */
+  wildcardNames(typeUrl: AdsTypeUrl): Iterable<string> {
+    return typeUrl === TypeUrl.Cluster ? (this.table.get(typeUrl)?.keys() ?? []) : [];
+  }
+
+  /** Registered resources of a type (no fallbacks), for dumps and tests. */
+  resources(typeUrl: AdsTypeUrl): Iterable<EncodedResource> {
+    return this.table.get(typeUrl)?.values() ?? [];
+  }
+}
+
+const FALLBACK_CACHE_LIMIT = 10_000;
+const fallbackCache = new Map<string, ReadonlyMap<AdsTypeUrl, EncodedResource>>();
+
+function unregisteredService(typeUrl: AdsTypeUrl, name: string): EncodedResource | undefined {
+  let chain = fallbackCache.get(name);
+  if (!chain) {
+    if (!isValidServiceName(name)) return undefined;
+    if (fallbackCache.size >= FALLBACK_CACHE_LIMIT) fallbackCache.clear();
+    chain = new Map(encodeService(name, []).map((r) => [r.typeUrl, r]));
+    fallbackCache.set(name, chain);
+  }
+  return chain.get(typeUrl);
+}

@@ -1,0 +1,117 @@
+import type { Catalog } from '../../catalog/model.ts';
+import type { Logger } from '../../lib/logger.ts';
+import { errorMessage } from '../../lib/errors.ts';
+import { PUSH_ORDER, type AdsTypeUrl } from '../type-urls.ts';
+import type { EncodedResource } from './encoded.ts';
+import { encodeService } from './service.ts';
+import { Snapshot } from './snapshot.ts';
+
+/** Names per type whose resource changed or went away in a new snapshot. */
+export type ResourceChanges = ReadonlyMap<AdsTypeUrl, ReadonlySet<string>>;
+
+export type SnapshotListener = (snapshot: Snapshot, changes: ResourceChanges) => void;
+
+/** What the xDS server needs from the store (and what tests can fake). */
+export interface SnapshotSource {
+  current(): Snapshot;
+  subscribe(listener: SnapshotListener): () => void;
+}
+
+export interface SnapshotStoreOptions {
+  logger: Logger;
+  /** Quiet period after a catalog change before building, ms; 0 builds on the next tick. */
+  debounceMs?: number;
+  /** Longest a change may wait while changes keep arriving, ms. */
+  maxDelayMs?: number;
+}
+
+/**
+ * Turns catalog updates into snapshots: coalesces changes, re-encodes only changed services and tells
+ * subscribers which resources changed. A service that fails to encode keeps its previous resources.
+ */
+export function createSnapshotStore({ logger, debounceMs = 5, maxDelayMs = 100 }: SnapshotStoreOptions) {
+  const table = new Map<AdsTypeUrl, Map<string, EncodedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  let snapshot = new Snapshot(0, new Map(table));
+  let pendingCatalog: Catalog | undefined;
+  const pending = new Set<string>();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let firstPendingAt = 0;
+  const listeners = new Set<SnapshotListener>();
+  let encodeFailures = 0;
+
+  function build(): void {
+    timer = undefined;
+    const catalog = pendingCatalog;
+    if (!catalog) return;
+    pendingCatalog = undefined;
+    const changes = new Map<AdsTypeUrl, Set<string>>();
+    const nextTable = new Map([...table].map(([t, m]) => [t, new Map(m)]));
+    for (const name of pending) {
+      const service = catalog.services.get(name);
+      let encoded: EncodedResource[] = [];
+      if (service) {
+        try {
+          encoded = encodeService(name, service.instances);
+        } catch (e) {
+          encodeFailures++;
+          logger.error('could not encode service; keeping its previous resources', { service: name, error: errorMessage(e) });
+          continue;
+        }
+      }
+      for (const [typeUrl, byName] of nextTable) {
+        if (byName.delete(name)) changesFor(changes, typeUrl).add(name);
+      }
+      for (const r of encoded) {
+        nextTable.get(r.typeUrl)!.set(r.name, r);
+        changesFor(changes, r.typeUrl).add(r.name);
+      }
+    }
+    pending.clear();
+    for (const [t, m] of nextTable) table.set(t, m);
+    snapshot = new Snapshot(catalog.revision, nextTable);
+    for (const l of listeners) {
+      try {
+        l(snapshot, changes);
+      } catch (e) {
+        logger.error('snapshot listener failed', { error: errorMessage(e) });
+      }
+    }
+  }
+
+  return {
+    current: (): Snapshot => snapshot,
+    subscribe(listener: SnapshotListener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Schedules a build for the services that changed in `catalog`. */
+    update(catalog: Catalog, changed: Iterable<string>): void {
+      pendingCatalog = catalog;
+      for (const name of changed) pending.add(name);
+      const now = Date.now();
+      if (timer === undefined) firstPendingAt = now;
+      else clearTimeout(timer);
+      const wait = Math.max(0, Math.min(debounceMs, firstPendingAt + maxDelayMs - now));
+      timer = setTimeout(build, wait);
+    },
+    /** Builds now whatever is pending (used on start and in tests). */
+    flush(): void {
+      if (timer !== undefined) clearTimeout(timer);
+      build();
+    },
+    stats: () => ({ encodeFailures, revision: snapshot.revision }),
+    stop(): void {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      listeners.clear();
+    },
+  };
+}
+
+export type SnapshotStore = ReturnType<typeof createSnapshotStore>;
+
+function changesFor(changes: Map<AdsTypeUrl, Set<string>>, typeUrl: AdsTypeUrl): Set<string> {
+  let s = changes.get(typeUrl);
+  if (!s) changes.set(typeUrl, (s = new Set()));
+  return s;
+}
