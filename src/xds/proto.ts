@@ -75,3 +75,8 @@ export function decodeMessage(typeUrl: string, bytes: Uint8Array): Record<string
   const type = typeForUrl(typeUrl);
   return type.toObject(type.decode(bytes), { enums: String, longs: Number, defaults: false, json: true });
 }
+
+/** `google.protobuf.Any{type_url, value}` around already-encoded bytes. */
+export function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
+  return protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(value).finish();
+}

@@ -24,7 +24,6 @@ export function buildLoadAssignment(clusterName: string, instances: readonly Ins
             {
               locality: {},
               load_balancing_weight: { value: unique.reduce((sum, i) => sum + i.weight, 0) },
-              priority: 0,
               lb_endpoints: unique.map((i) => ({
                 endpoint: { address: { socket_address: { address: i.host, port_value: i.port } } },
                 health_status: 'HEALTHY',

@@ -1,6 +1,5 @@
-import protobuf from 'protobufjs';
 import { contentHash } from '../../lib/hash.ts';
-import { encodeMessage } from '../proto.ts';
+import { encodeAny, encodeMessage } from '../proto.ts';
 import type { BuiltResource } from '../resources/types.ts';
 import type { AdsTypeUrl } from '../type-urls.ts';
 
@@ -25,8 +24,4 @@ export function encodeResource(resource: BuiltResource, versionSalt = ''): Encod
     bytes,
     any: encodeAny(resource.typeUrl, bytes),
   };
-}
-
-function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
-  return protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(value).finish();
 }

@@ -1,0 +1,68 @@
+import { describe, expect, test } from 'bun:test';
+import { makeInstance } from '../../test/fixtures/catalog.ts';
+import { applyEvents, replaceAll } from './apply.ts';
+import { emptyCatalog, type CatalogEvent } from './model.ts';
+
+const upsert = (service: string, port: number, revision = 1, weight = 1): CatalogEvent => ({
+  type: 'upsert',
+  instance: makeInstance(service, port, { revision, weight }),
+});
+const key = (service: string, port: number) => makeInstance(service, port).key;
+
+describe('applyEvents', () => {
+  test('adds instances sorted by key and reports the services that changed', () => {
+    const { catalog, changed } = applyEvents(emptyCatalog, [upsert('a', 2), upsert('a', 1), upsert('b', 1, 5)]);
+    expect(catalog.services.get('a')?.instances.map((i) => i.port)).toEqual([1, 2]);
+    expect([...changed].sort()).toEqual(['a', 'b']);
+    expect(catalog.revision).toBe(5);
+  });
+
+  test('does not modify its input', () => {
+    const first = applyEvents(emptyCatalog, [upsert('a', 1)]).catalog;
+    applyEvents(first, [upsert('a', 2), { type: 'remove', key: key('a', 1), revision: 3 }]);
+    expect(first.services.get('a')?.instances).toHaveLength(1);
+  });
+
+  test('removing the last instance removes the service', () => {
+    const first = applyEvents(emptyCatalog, [upsert('a', 1)]).catalog;
+    const { catalog, changed } = applyEvents(first, [{ type: 'remove', key: key('a', 1), revision: 2 }]);
+    expect(catalog.services.has('a')).toBe(false);
+    expect([...changed]).toEqual(['a']);
+  });
+
+  test('an identical re-put changes nothing that reaches xDS', () => {
+    const first = applyEvents(emptyCatalog, [upsert('a', 1, 1)]).catalog;
+    expect([...applyEvents(first, [upsert('a', 1, 9)]).changed]).toEqual([]);
+    expect([...applyEvents(first, [upsert('a', 1, 9, 4)]).changed]).toEqual(['a']);
+  });
+
+  test('a rejected write keeps the last valid instance and is listed with its reason', () => {
+    const first = applyEvents(emptyCatalog, [upsert('a', 1)]).catalog;
+    const rejection = { key: key('a', 1), reason: 'weight: bad', revision: 2 };
+    const { catalog, changed } = applyEvents(first, [{ type: 'reject', rejection }]);
+    expect(catalog.services.get('a')?.instances).toHaveLength(1);
+    expect(catalog.rejected.get(key('a', 1))).toEqual(rejection);
+    expect(changed.size).toBe(0);
+    const fixed = applyEvents(catalog, [upsert('a', 1, 3, 2)]).catalog;
+    expect(fixed.rejected.size).toBe(0);
+  });
+});
+
+describe('replaceAll', () => {
+  test('reports exactly the services that differ from the previous catalog', () => {
+    const before = applyEvents(emptyCatalog, [upsert('a', 1), upsert('b', 1), upsert('c', 1)]).catalog;
+    const { catalog, changed } = replaceAll(before, [upsert('a', 1, 7), upsert('b', 2, 7), upsert('d', 1, 7)], 10);
+    expect([...changed].sort()).toEqual(['b', 'c', 'd']);
+    expect(catalog.revision).toBe(10);
+    expect([...catalog.services.keys()].sort()).toEqual(['a', 'b', 'd']);
+  });
+
+  test('a key that is now rejected keeps its previous instance', () => {
+    const before = applyEvents(emptyCatalog, [upsert('a', 1)]).catalog;
+    const rejection = { key: key('a', 1), reason: 'bad', revision: 4 };
+    const { catalog, changed } = replaceAll(before, [{ type: 'reject', rejection }], 4);
+    expect(catalog.services.get('a')?.instances.map((i) => i.port)).toEqual([1]);
+    expect(catalog.rejected.get(key('a', 1))).toEqual(rejection);
+    expect(changed.size).toBe(0);
+  });
+});

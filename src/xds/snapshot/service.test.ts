@@ -1,0 +1,84 @@
+import { describe, expect, test } from 'bun:test';
+import { makeInstance } from '../../../test/fixtures/catalog.ts';
+import { decodeMessage } from '../proto.ts';
+import { TypeUrl } from '../type-urls.ts';
+import { encodeService } from './service.ts';
+
+const decodeAll = (name: string, instances = [makeInstance(name, 5001)]) =>
+  Object.fromEntries(encodeService(name, instances).map((r) => [r.typeUrl, decodeMessage(r.typeUrl, r.bytes)]));
+
+const ADS = { ads: {}, resource_api_version: 'V3' };
+
+describe('proxyless resources on the wire', () => {
+  test('the four resources of a service decode to the portable profile (xds-notes §2.8)', () => {
+    const instances = [makeInstance('greeter', 5001), makeInstance('greeter', 5002, { host: '::1', weight: 3 })];
+    expect(decodeAll('greeter', instances)).toEqual({
+      [TypeUrl.Listener]: {
+        name: 'greeter',
+        api_listener: {
+          api_listener: {
+            '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+            stat_prefix: 'greeter',
+            rds: { config_source: ADS, route_config_name: 'greeter' },
+            http_filters: [
+              { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+            ],
+          },
+        },
+      },
+      [TypeUrl.RouteConfiguration]: {
+        name: 'greeter',
+        virtual_hosts: [
+          { name: 'greeter', domains: ['greeter', 'greeter:*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'greeter' } }] },
+        ],
+      },
+      [TypeUrl.Cluster]: {
+        name: 'greeter',
+        type: 'EDS',
+        eds_cluster_config: { eds_config: ADS, service_name: 'greeter' },
+        connect_timeout: { seconds: 5 },
+        lb_policy: 'ROUND_ROBIN',
+        typed_extension_protocol_options: {
+          'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': {
+            '@type': 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+            explicit_http_config: { http2_protocol_options: {} },
+          },
+        },
+      },
+      [TypeUrl.ClusterLoadAssignment]: {
+        cluster_name: 'greeter',
+        endpoints: [
+          {
+            locality: {},
+            load_balancing_weight: { value: 4 },
+            lb_endpoints: [
+              { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 5001 } } }, health_status: 'HEALTHY', load_balancing_weight: { value: 1 } },
+              { endpoint: { address: { socket_address: { address: '::1', port_value: 5002 } } }, health_status: 'HEALTHY', load_balancing_weight: { value: 3 } },
+            ],
+          },
+        ],
+      },
+    });
+  });
+
+  test('a service without instances has an empty but valid assignment', () => {
+    expect(decodeAll('lonely', [])[TypeUrl.ClusterLoadAssignment]).toEqual({ cluster_name: 'lonely' });
+  });
+
+  test('two keys with the same address give one endpoint (grpc-js NACKs duplicates)', () => {
+    const dup = [makeInstance('a', 1), makeInstance('a', 1, { key: '/services/a/other' })];
+    const cla = decodeAll('a', dup)[TypeUrl.ClusterLoadAssignment] as { endpoints: { lb_endpoints: unknown[] }[] };
+    expect(cla.endpoints[0]!.lb_endpoints).toHaveLength(1);
+  });
+
+  test('versions: equal content, equal versions; the assignment version follows its cluster', () => {
+    const a = encodeService('s', [makeInstance('s', 1)]);
+    const b = encodeService('s', [makeInstance('s', 1, { revision: 99 })]);
+    expect(a.map((r) => r.version)).toEqual(b.map((r) => r.version));
+    const c = encodeService('s', [makeInstance('s', 2)]);
+    const version = (rs: typeof a, t: string) => rs.find((r) => r.typeUrl === t)!.version;
+    expect(version(c, TypeUrl.Cluster)).toBe(version(a, TypeUrl.Cluster));
+    expect(version(c, TypeUrl.ClusterLoadAssignment)).not.toBe(version(a, TypeUrl.ClusterLoadAssignment));
+    expect(version(a, TypeUrl.ClusterLoadAssignment)).not.toBe(version(encodeService('t', []), TypeUrl.ClusterLoadAssignment));
+  });
+});

@@ -1,0 +1,63 @@
+import { expect, test } from 'bun:test';
+import { makeInstance } from '../../../test/fixtures/catalog.ts';
+import { applyEvents } from '../../catalog/apply.ts';
+import { emptyCatalog } from '../../catalog/model.ts';
+import { silentLogger } from '../../lib/logger.ts';
+import { TypeUrl } from '../type-urls.ts';
+import { createSnapshotStore, type ResourceChanges } from './store.ts';
+
+const upsert = (service: string, port: number) => ({ type: 'upsert' as const, instance: makeInstance(service, port) });
+
+test('coalesces changes, rebuilds only changed services and reports changed names per type', async () => {
+  const store = createSnapshotStore({ logger: silentLogger, debounceMs: 5, maxDelayMs: 50 });
+  const seen: ResourceChanges[] = [];
+  store.subscribe((_s, changes) => seen.push(changes));
+  const u1 = applyEvents(emptyCatalog, [upsert('a', 1), upsert('b', 1)]);
+  store.update(u1.catalog, u1.changed);
+  const u2 = applyEvents(u1.catalog, [upsert('a', 2)]);
+  store.update(u2.catalog, u2.changed);
+  await Bun.sleep(30);
+  expect(seen).toHaveLength(1);
+  const aEndpoints = store.current().get(TypeUrl.ClusterLoadAssignment, 'a')!;
+  const bCluster = store.current().get(TypeUrl.Cluster, 'b')!;
+
+  const u3 = applyEvents(u2.catalog, [upsert('a', 3)]);
+  store.update(u3.catalog, u3.changed);
+  store.flush();
+  expect(seen).toHaveLength(2);
+  expect([...seen[1]!.get(TypeUrl.ClusterLoadAssignment)!]).toEqual(['a']);
+  expect(store.current().get(TypeUrl.Cluster, 'b')).toBe(bCluster);
+  expect(store.current().get(TypeUrl.ClusterLoadAssignment, 'a')!.version).not.toBe(aEndpoints.version);
+  store.stop();
+});
+
+test('a removed service leaves wildcard CDS and falls back to an empty assignment', () => {
+  const store = createSnapshotStore({ logger: silentLogger });
+  const u1 = applyEvents(emptyCatalog, [upsert('a', 1)]);
+  store.update(u1.catalog, u1.changed);
+  store.flush();
+  expect([...store.current().wildcardNames(TypeUrl.Cluster)]).toEqual(['a']);
+  const u2 = applyEvents(u1.catalog, [{ type: 'remove', key: makeInstance('a', 1).key, revision: 2 }]);
+  store.update(u2.catalog, u2.changed);
+  store.flush();
+  expect([...store.current().wildcardNames(TypeUrl.Cluster)]).toEqual([]);
+  expect(store.current().get(TypeUrl.ClusterLoadAssignment, 'a')?.name).toBe('a');
+  store.stop();
+});
+
+test('the maximum delay bounds the wait while changes keep arriving', async () => {
+  const store = createSnapshotStore({ logger: silentLogger, debounceMs: 20, maxDelayMs: 40 });
+  let builds = 0;
+  store.subscribe(() => builds++);
+  let catalog = emptyCatalog;
+  const start = Date.now();
+  while (builds === 0 && Date.now() - start < 1000) {
+    const u = applyEvents(catalog, [upsert('a', 1 + (Date.now() % 1000))]);
+    catalog = u.catalog;
+    store.update(catalog, u.changed);
+    await Bun.sleep(5);
+  }
+  expect(builds).toBe(1);
+  expect(Date.now() - start).toBeLessThan(200);
+  store.stop();
+});
