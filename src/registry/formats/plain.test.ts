@@ -5,7 +5,7 @@ import { plainFormat } from './plain.ts';
 const entry = (key: string, value = '', modRevision = 7): RawEntry => ({ key, value, modRevision, lease: '0' });
 const decode = (key: string, value = '') => plainFormat('/services/', entry(key, value));
 const instance = (service: string, host: string, port: number, weight = 1, key = `/services/${service}/${host.includes(':') ? `[${host}]` : host}:${port}`) => ({
-  kind: 'instance',
+  kind: 'instance' as const,
   instance: { key, service, host, port, weight, revision: 7 },
 });
 
