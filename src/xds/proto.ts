@@ -80,3 +80,8 @@ export function decodeMessage(typeUrl: string, bytes: Uint8Array): Record<string
 export function encodeAny(typeUrl: string, value: Uint8Array): Uint8Array {
   return protobuf.Writer.create().uint32(10).string(typeUrl).uint32(18).bytes(value).finish();
 }
+
+/** `envoy.service.discovery.v3.Resource{version=1, resource=2, name=3}` around an encoded Any. */
+export function encodeDeltaResource(name: string, version: string, any: Uint8Array): Uint8Array {
+  return protobuf.Writer.create().uint32(10).string(version).uint32(18).bytes(any).uint32(26).string(name).finish();
+}

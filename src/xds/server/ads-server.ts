@@ -2,28 +2,38 @@ import * as grpc from '@grpc/grpc-js';
 import { errorMessage } from '../../lib/errors.ts';
 import type { Logger } from '../../lib/logger.ts';
 import type { SnapshotSource } from '../snapshot/store.ts';
-import { decodeDiscoveryRequest, type DiscoveryRequest } from './codec.ts';
+import {
+  decodeDeltaDiscoveryRequest,
+  decodeDiscoveryRequest,
+  type DeltaDiscoveryRequest,
+  type DiscoveryRequest,
+} from './codec.ts';
+import { DeltaSession } from './delta.ts';
 import type { ServerHooks } from './hooks.ts';
+import type { AdsSession, SessionDeps } from './session.ts';
 import { SotwSession } from './sotw.ts';
 
 const ADS_SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
+
+const bidi = <Req>(method: string, decode: (b: Buffer) => Req) => ({
+  path: `${ADS_SERVICE}${method}`,
+  requestStream: true,
+  responseStream: true,
+  requestSerialize: (): Buffer => {
+    throw new Error('the ADS server never serializes requests');
+  },
+  requestDeserialize: decode,
+  responseSerialize: (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength),
+  responseDeserialize: (b: Buffer): Uint8Array => b,
+});
 
 /**
  * The ADS service with hand-written (de)serializers: requests are decoded with protobufjs, responses
  * are bytes already framed by the session around resources encoded once per change.
  */
 const adsDefinition = {
-  StreamAggregatedResources: {
-    path: `${ADS_SERVICE}StreamAggregatedResources`,
-    requestStream: true,
-    responseStream: true,
-    requestSerialize: (): Buffer => {
-      throw new Error('the ADS server never serializes requests');
-    },
-    requestDeserialize: (b: Buffer): DiscoveryRequest => decodeDiscoveryRequest(b),
-    responseSerialize: (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength),
-    responseDeserialize: (b: Buffer): Uint8Array => b,
-  },
+  StreamAggregatedResources: bidi('StreamAggregatedResources', decodeDiscoveryRequest),
+  DeltaAggregatedResources: bidi('DeltaAggregatedResources', decodeDeltaDiscoveryRequest),
 } satisfies grpc.ServiceDefinition;
 
 export interface XdsServerOptions {
@@ -34,70 +44,80 @@ export interface XdsServerOptions {
   controlPlaneId: string;
 }
 
+export type AnySession = SotwSession | DeltaSession;
+
 export interface XdsServer {
   /** Binds `host:port` (port 0 picks one) and returns the bound `host:port`. */
   listen(address: string): Promise<string>;
   /** Open streams, for admin views. */
-  sessions(): Iterable<SotwSession>;
-  stop(graceMs?: number): Promise<void>;
+  sessions(): Iterable<AnySession>;
+  /** Ends every stream and closes the port. */
+  stop(): Promise<void>;
 }
 
 export function createXdsServer({ source, hooks, logger, controlPlaneId }: XdsServerOptions): XdsServer {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
-  const sessions = new Map<number, SotwSession>();
+  const sessions = new Map<number, AnySession>();
   let nextStreamId = 0;
 
   const unsubscribe = source.subscribe((_snapshot, changes) => {
     for (const s of sessions.values()) s.onSnapshot(changes);
   });
 
-  function streamAggregatedResources(call: grpc.ServerDuplexStream<DiscoveryRequest, Uint8Array>): void {
-    const streamId = ++nextStreamId;
-    let closed = false;
-    const session = new SotwSession(
-      streamId,
-      () => source.current(),
-      {
-        send: (bytes) => {
-          if (!closed) call.write(bytes);
+  function serve<Req extends DiscoveryRequest | DeltaDiscoveryRequest>(
+    make: (deps: SessionDeps) => AdsSession<Req> & AnySession,
+  ) {
+    return (call: grpc.ServerDuplexStream<Req, Uint8Array>): void => {
+      const streamId = ++nextStreamId;
+      let closed = false;
+      const session = make({
+        streamId,
+        snapshot: () => source.current(),
+        sink: {
+          send: (bytes) => {
+            if (!closed) call.write(bytes);
+          },
+          fail: (code, details) => {
+            if (closed) return;
+            logger.warn('closing ADS stream', { streamId, details });
+            call.emit('error', { code, details });
+          },
         },
-        fail: (code, details) => {
-          if (closed) return;
-          logger.warn('closing ADS stream', { streamId, details });
-          call.emit('error', { code, details });
-        },
-      },
-      hooks,
-      controlPlaneId,
-    );
-    sessions.set(streamId, session);
-    hooks.emit('streamOpened', { streamId, node: undefined, peer: call.getPeer(), protocol: 'sotw' });
+        hooks,
+        controlPlaneId,
+      });
+      sessions.set(streamId, session);
+      hooks.emit('streamOpened', { streamId, node: undefined, peer: call.getPeer(), protocol: session.protocol });
 
-    const close = (reason: string) => {
-      if (closed) return;
-      closed = true;
-      sessions.delete(streamId);
-      hooks.emit('streamClosed', { streamId, node: session.nodeInfo, reason });
+      const close = (reason: string) => {
+        if (closed) return;
+        closed = true;
+        sessions.delete(streamId);
+        hooks.emit('streamClosed', { streamId, node: session.nodeInfo, reason });
+      };
+      call.on('data', (req: Req) => {
+        try {
+          session.onRequest(req);
+        } catch (e) {
+          logger.error('ADS request failed', { streamId, error: errorMessage(e) });
+          call.emit('error', { code: grpc.status.INTERNAL, details: `switchyard: ${errorMessage(e)}` });
+        }
+      });
+      // gRPC half-closes ADS when it has no subscriptions left (xds-notes §1.6): finish with OK.
+      call.on('end', () => {
+        close('client half-closed');
+        call.end();
+      });
+      call.on('cancelled', () => close('cancelled'));
+      call.on('error', (e) => close(`error: ${errorMessage(e)}`));
+      call.on('close', () => close('closed'));
     };
-    call.on('data', (req: DiscoveryRequest) => {
-      try {
-        session.onRequest(req);
-      } catch (e) {
-        logger.error('ADS request failed', { streamId, error: errorMessage(e) });
-        call.emit('error', { code: grpc.status.INTERNAL, details: `switchyard: ${errorMessage(e)}` });
-      }
-    });
-    // gRPC half-closes ADS when it has no subscriptions left (xds-notes §1.6): finish with OK.
-    call.on('end', () => {
-      close('client half-closed');
-      call.end();
-    });
-    call.on('cancelled', () => close('cancelled'));
-    call.on('error', (e) => close(`error: ${errorMessage(e)}`));
-    call.on('close', () => close('closed'));
   }
 
-  server.addService(adsDefinition, { StreamAggregatedResources: streamAggregatedResources });
+  server.addService(adsDefinition, {
+    StreamAggregatedResources: serve<DiscoveryRequest>((deps) => new SotwSession(deps)),
+    DeltaAggregatedResources: serve<DeltaDiscoveryRequest>((deps) => new DeltaSession(deps)),
+  });
 
   return {
     listen: (address) =>
@@ -108,17 +128,10 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId }: XdsSe
         });
       }),
     sessions: () => sessions.values(),
-    stop: (graceMs = 2_000) =>
-      new Promise<void>((resolve) => {
-        unsubscribe();
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, graceMs);
-        // Open ADS streams never end on their own; cancel them so tryShutdown can finish.
-        server.forceShutdown();
-        clearTimeout(force);
-        resolve();
-      }),
+    async stop() {
+      unsubscribe();
+      // ADS streams never end on their own; clients reconnect (to this or another replica) with backoff.
+      server.forceShutdown();
+    },
   };
 }

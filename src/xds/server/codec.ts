@@ -1,21 +1,31 @@
 import protobuf from 'protobufjs';
 import { messageType } from '../proto.ts';
+import type { EncodedResource } from '../snapshot/encoded.ts';
 import type { NodeInfo } from './hooks.ts';
 
-/** The fields of `DiscoveryRequest` the server reads (xds-notes §1.3). */
-export interface DiscoveryRequest {
-  readonly versionInfo: string;
+/** Fields both request kinds share. */
+interface RequestCommon {
   readonly node: NodeInfo | undefined;
-  readonly resourceNames: readonly string[];
   readonly typeUrl: string;
   readonly responseNonce: string;
   readonly errorDetail: { readonly code: number; readonly message: string } | undefined;
 }
 
-interface RawRequest {
-  version_info?: string;
+/** The fields of `DiscoveryRequest` the server reads (xds-notes §1.3). */
+export interface DiscoveryRequest extends RequestCommon {
+  readonly versionInfo: string;
+  readonly resourceNames: readonly string[];
+}
+
+/** The fields of `DeltaDiscoveryRequest` the server reads. */
+export interface DeltaDiscoveryRequest extends RequestCommon {
+  readonly subscribe: readonly string[];
+  readonly unsubscribe: readonly string[];
+  readonly initialResourceVersions: ReadonlyMap<string, string>;
+}
+
+interface RawCommon {
   node?: RawNode;
-  resource_names?: string[];
   type_url?: string;
   response_nonce?: string;
   error_detail?: { code?: number; message?: string };
@@ -30,18 +40,43 @@ interface RawNode {
   locality?: { region?: string; zone?: string; sub_zone?: string };
 }
 
-export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequest {
-  const type = messageType('envoy.service.discovery.v3.DiscoveryRequest');
-  const raw = type.toObject(type.decode(bytes), { longs: Number, enums: String }) as RawRequest;
+function decode<T>(typeName: string, bytes: Uint8Array): T {
+  const type = messageType(typeName);
+  return type.toObject(type.decode(bytes), { longs: Number, enums: String }) as T;
+}
+
+function common(raw: RawCommon): RequestCommon {
   return {
-    versionInfo: raw.version_info ?? '',
     node: raw.node ? toNodeInfo(raw.node) : undefined,
-    resourceNames: raw.resource_names ?? [],
     typeUrl: raw.type_url ?? '',
     responseNonce: raw.response_nonce ?? '',
     errorDetail: raw.error_detail
       ? { code: raw.error_detail.code ?? 0, message: raw.error_detail.message ?? '' }
       : undefined,
+  };
+}
+
+export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequest {
+  const raw = decode<RawCommon & { version_info?: string; resource_names?: string[] }>(
+    'envoy.service.discovery.v3.DiscoveryRequest',
+    bytes,
+  );
+  return { ...common(raw), versionInfo: raw.version_info ?? '', resourceNames: raw.resource_names ?? [] };
+}
+
+export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequest {
+  const raw = decode<
+    RawCommon & {
+      resource_names_subscribe?: string[];
+      resource_names_unsubscribe?: string[];
+      initial_resource_versions?: Record<string, string>;
+    }
+  >('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes);
+  return {
+    ...common(raw),
+    subscribe: raw.resource_names_subscribe ?? [],
+    unsubscribe: raw.resource_names_unsubscribe ?? [],
+    initialResourceVersions: new Map(Object.entries(raw.initial_resource_versions ?? {})),
   };
 }
 
@@ -56,10 +91,17 @@ function toNodeInfo(n: RawNode): NodeInfo {
   };
 }
 
+// Field numbers below are from envoy/service/discovery/v3/discovery.proto.
+const LEN = 2;
+const tag = (field: number) => (field << 3) | LEN;
+
+function controlPlane(w: protobuf.Writer, field: number, id: string): void {
+  if (id) w.uint32(tag(field)).fork().uint32(tag(1)).string(id).ldelim();
+}
+
 export interface DiscoveryResponseParts {
   readonly versionInfo: string;
-  /** Pre-encoded `google.protobuf.Any` messages, written as they are. */
-  readonly resources: readonly Uint8Array[];
+  readonly resources: readonly EncodedResource[];
   readonly typeUrl: string;
   readonly nonce: string;
   readonly controlPlaneId: string;
@@ -67,16 +109,35 @@ export interface DiscoveryResponseParts {
 
 /**
  * Frames a `DiscoveryResponse` around resources encoded once per change; the per-client cost is this
- * concatenation. Field numbers from envoy/service/discovery/v3/discovery.proto.
+ * concatenation.
  */
 export function encodeDiscoveryResponse(r: DiscoveryResponseParts): Uint8Array {
   const w = protobuf.Writer.create();
-  w.uint32((1 << 3) | 2).string(r.versionInfo);
-  for (const any of r.resources) w.uint32((2 << 3) | 2).bytes(any);
-  w.uint32((4 << 3) | 2).string(r.typeUrl);
-  w.uint32((5 << 3) | 2).string(r.nonce);
-  if (r.controlPlaneId) {
-    w.uint32((6 << 3) | 2).fork().uint32((1 << 3) | 2).string(r.controlPlaneId).ldelim();
-  }
+  w.uint32(tag(1)).string(r.versionInfo);
+  for (const res of r.resources) w.uint32(tag(2)).bytes(res.any);
+  w.uint32(tag(4)).string(r.typeUrl);
+  w.uint32(tag(5)).string(r.nonce);
+  controlPlane(w, 6, r.controlPlaneId);
+  return w.finish();
+}
+
+export interface DeltaResponseParts {
+  readonly systemVersionInfo: string;
+  readonly resources: readonly EncodedResource[];
+  readonly removed: readonly string[];
+  readonly typeUrl: string;
+  readonly nonce: string;
+  readonly controlPlaneId: string;
+}
+
+/** Frames a `DeltaDiscoveryResponse`; each resource's `Resource{name, version, Any}` is pre-encoded. */
+export function encodeDeltaDiscoveryResponse(r: DeltaResponseParts): Uint8Array {
+  const w = protobuf.Writer.create();
+  if (r.systemVersionInfo) w.uint32(tag(1)).string(r.systemVersionInfo);
+  for (const res of r.resources) w.uint32(tag(2)).bytes(res.deltaResource);
+  w.uint32(tag(4)).string(r.typeUrl);
+  w.uint32(tag(5)).string(r.nonce);
+  for (const name of r.removed) w.uint32(tag(6)).string(name);
+  controlPlane(w, 7, r.controlPlaneId);
   return w.finish();
 }

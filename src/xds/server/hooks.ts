@@ -22,7 +22,7 @@ interface StreamRef {
  * listener must not hold on to them across events expecting them to change.
  */
 export interface ServerEvents {
-  streamOpened: StreamRef & { readonly peer: string; readonly protocol: 'sotw' };
+  streamOpened: StreamRef & { readonly peer: string; readonly protocol: 'sotw' | 'delta' };
   streamClosed: StreamRef & { readonly reason: string };
   request: StreamRef & {
     readonly typeUrl: string;

@@ -53,10 +53,13 @@ beforeEach(() => {
   events = [];
   const hooks = createServerHooks();
   for (const name of ['ack', 'nack', 'request', 'response'] as const) hooks.on(name, (payload) => events.push({ name, payload }));
-  session = new SotwSession(1, () => snapshot, {
-    send: (b) => sent.push(decodeResponse(b)),
-    fail: (code, details) => failures.push({ code, details }),
-  }, hooks, 'test-cp');
+  session = new SotwSession({
+    streamId: 1,
+    snapshot: () => snapshot,
+    sink: { send: (b) => sent.push(decodeResponse(b)), fail: (code, details) => failures.push({ code, details }) },
+    hooks,
+    controlPlaneId: 'test-cp',
+  });
 });
 
 const last = () => sent[sent.length - 1]!;
@@ -188,7 +191,13 @@ describe('SotW session', () => {
     session.onRequest(req(RDS, ['greeter']));
     const v = last().version_info;
     const other: Sent[] = [];
-    const s2 = new SotwSession(2, () => makeSnapshot({ greeter: [5001, 5002] }), { send: (b) => other.push(decodeResponse(b)), fail() {} }, createServerHooks(), 'cp2');
+    const s2 = new SotwSession({
+      streamId: 2,
+      snapshot: () => makeSnapshot({ greeter: [5001, 5002] }),
+      sink: { send: (b) => other.push(decodeResponse(b)), fail() {} },
+      hooks: createServerHooks(),
+      controlPlaneId: 'cp2',
+    });
     s2.onRequest(req(RDS, ['greeter']));
     expect(other[0]!.version_info).toBe(v);
   });

@@ -8,7 +8,7 @@ export interface ResourceLookup {
   wildcardNames(typeUrl: AdsTypeUrl): Iterable<string>;
 }
 
-export interface PlannedResponse {
+export interface SotwPlan {
   readonly typeUrl: AdsTypeUrl;
   /** Content-derived version of everything this stream is subscribed to of this type. */
   readonly versionInfo: string;
@@ -17,18 +17,27 @@ export interface PlannedResponse {
   readonly state: ReadonlyMap<string, string>;
 }
 
+export interface DeltaPlan {
+  readonly typeUrl: AdsTypeUrl;
+  readonly resources: readonly EncodedResource[];
+  readonly removed: readonly string[];
+}
+
 export type NonceCheck = 'current' | 'stale';
 
 /**
- * State of one resource type on one SotW stream (xds-notes §1.12): what is subscribed, what was
- * sent (name → version, forgotten on unsubscribe so a resubscribe is answered), the last nonce sent,
- * and the last ACK/NACK. Pure: no I/O, no clock.
+ * State of one resource type on one ADS stream, shared by SotW and Delta (xds-notes §1.12): what is
+ * subscribed, what the client holds (name → version; forgotten on unsubscribe so a resubscribe is
+ * answered), the last nonce sent, and the last ACK/NACK. Pure: no I/O, no clock.
  */
 export class Subscription {
   private names = new Set<string>();
   private wildcard = false;
   private hadNames = false;
-  private delivered = new Map<string, string>();
+  /** What the client holds, as far as we know: what we sent, or (Delta) what it said it has. */
+  private held = new Map<string, string>();
+  /** Delta: subscribed names already reported as not existing. */
+  private reportedMissing = new Set<string>();
   private sentNonce: string | undefined;
   private answered = false;
   ackedVersion: string | undefined;
@@ -48,67 +57,19 @@ export class Subscription {
     return this.names;
   }
 
+  /** Name → version of what the client holds, for admin views. */
+  heldResources(): ReadonlyMap<string, string> {
+    return this.held;
+  }
+
   /** A request whose nonce is not the last one sent answers an older response (xds-notes §1.5). */
   checkNonce(responseNonce: string): NonceCheck {
     return this.sentNonce === undefined || responseNonce === this.sentNonce ? 'current' : 'stale';
   }
 
-  /**
-   * Applies a request's `resource_names`. An empty list means wildcard only for LDS/CDS and only while
-   * the stream never named anything for this type (legacy wildcard, xds-notes §1.6).
-   */
-  setNames(resourceNames: readonly string[]): void {
-    if (allowsWildcard(this.typeUrl) && resourceNames.length === 0 && !this.hadNames) {
-      this.wildcard = true;
-    } else {
-      this.wildcard = allowsWildcard(this.typeUrl) && resourceNames.includes('*');
-      if (resourceNames.length > 0) this.hadNames = true;
-    }
-    this.names = new Set(resourceNames.filter((n) => n !== '*'));
-    if (!this.wildcard) {
-      for (const name of this.delivered.keys()) if (!this.names.has(name)) this.delivered.delete(name);
-    }
-  }
-
   /** True when a change to `name` concerns this subscription. */
   concerns(name: string): boolean {
-    return this.wildcard || this.names.has(name);
-  }
-
-  /**
-   * What to send now, or undefined when the client already has everything it asked for. LDS/CDS carry
-   * the full subscribed set whenever anything in it changed (omission deletes); RDS/EDS carry only
-   * resources whose version differs from what this stream was sent. The first request of a type is
-   * always answered for LDS/CDS, even with an empty set.
-   */
-  plan(snapshot: ResourceLookup): PlannedResponse | undefined {
-    const wanted = new Set(this.names);
-    if (this.wildcard) for (const n of snapshot.wildcardNames(this.typeUrl)) wanted.add(n);
-    const present: EncodedResource[] = [];
-    for (const name of [...wanted].sort()) {
-      const r = snapshot.get(this.typeUrl, name);
-      if (r) present.push(r);
-    }
-    const state = new Map(present.map((r) => [r.name, r.version]));
-    const fullState = fullStateInSotW(this.typeUrl);
-    let resources: readonly EncodedResource[];
-    if (fullState) {
-      if (this.answered && sameState(state, this.delivered)) return undefined;
-      resources = present;
-    } else {
-      resources = present.filter((r) => this.delivered.get(r.name) !== r.version);
-      if (resources.length === 0) return undefined;
-    }
-    const versionInfo = contentHash(...present.map((r) => `${r.name}=${r.version}`));
-    return { typeUrl: this.typeUrl, versionInfo, resources, state };
-  }
-
-  /** Records that `plan` went out with `nonce`. */
-  sent(plan: PlannedResponse, nonce: string): void {
-    this.sentNonce = nonce;
-    this.answered = true;
-    if (fullStateInSotW(this.typeUrl)) this.delivered = new Map(plan.state);
-    else for (const r of plan.resources) this.delivered.set(r.name, r.version);
+    return this.wildcard || this.names.has(name) || this.held.has(name);
   }
 
   ack(versionInfo: string): void {
@@ -118,6 +79,119 @@ export class Subscription {
   /** A NACK changes nothing we send: the rejected version is never re-sent, only a later change is. */
   nack(nonce: string, versionInfo: string, message: string): void {
     this.lastNack = { nonce, versionInfo, message };
+  }
+
+  // --- State of the world ---
+
+  /**
+   * Applies a SotW request's `resource_names`. An empty list means wildcard only for LDS/CDS and only
+   * while the stream never named anything for this type (legacy wildcard, xds-notes §1.6).
+   */
+  setNames(resourceNames: readonly string[]): void {
+    if (allowsWildcard(this.typeUrl) && resourceNames.length === 0 && !this.hadNames) {
+      this.wildcard = true;
+    } else {
+      this.wildcard = allowsWildcard(this.typeUrl) && resourceNames.includes('*');
+      if (resourceNames.length > 0) this.hadNames = true;
+    }
+    this.names = new Set(resourceNames.filter((n) => n !== '*'));
+    if (!this.wildcard) this.forgetUnsubscribed();
+  }
+
+  /**
+   * What to send now, or undefined when the client already has everything it asked for. LDS/CDS carry
+   * the full subscribed set whenever anything in it changed (omission deletes); RDS/EDS carry only
+   * resources whose version differs from what this stream was sent. The first request of a type is
+   * always answered for LDS/CDS, even with an empty set.
+   */
+  planSotw(snapshot: ResourceLookup): SotwPlan | undefined {
+    const present = this.present(snapshot);
+    const state = new Map(present.map((r) => [r.name, r.version]));
+    let resources: readonly EncodedResource[];
+    if (fullStateInSotW(this.typeUrl)) {
+      if (this.answered && sameState(state, this.held)) return undefined;
+      resources = present;
+    } else {
+      resources = present.filter((r) => this.held.get(r.name) !== r.version);
+      if (resources.length === 0) return undefined;
+    }
+    const versionInfo = contentHash(...present.map((r) => `${r.name}=${r.version}`));
+    return { typeUrl: this.typeUrl, versionInfo, resources, state };
+  }
+
+  sentSotw(plan: SotwPlan, nonce: string): void {
+    this.sentNonce = nonce;
+    this.answered = true;
+    if (fullStateInSotW(this.typeUrl)) this.held = new Map(plan.state);
+    else for (const r of plan.resources) this.held.set(r.name, r.version);
+  }
+
+  // --- Delta ---
+
+  /**
+   * Applies a Delta request. `initialVersions` (first request of a reconnected stream) says what the
+   * client already holds; names in `subscribe` are sent even if we think the client has them
+   * (xds-notes §1.6). For LDS/CDS an empty first subscribe list is the legacy wildcard.
+   */
+  updateDelta(subscribe: readonly string[], unsubscribe: readonly string[], initialVersions?: ReadonlyMap<string, string>): void {
+    const first = !this.hadNames && !this.wildcard && this.names.size === 0;
+    if (initialVersions) for (const [name, version] of initialVersions) this.held.set(name, version);
+    if (first && subscribe.length === 0 && allowsWildcard(this.typeUrl)) this.wildcard = true;
+    for (const name of subscribe) {
+      if (name === '*') {
+        if (allowsWildcard(this.typeUrl)) this.wildcard = true;
+        continue;
+      }
+      this.names.add(name);
+      this.reportedMissing.delete(name);
+      if (!initialVersions?.has(name)) this.held.delete(name);
+    }
+    if (subscribe.length > 0) this.hadNames = true;
+    for (const name of unsubscribe) {
+      if (name === '*') this.wildcard = false;
+      else this.names.delete(name);
+    }
+    if (!this.wildcard) this.forgetUnsubscribed();
+  }
+
+  /** Changed or new resources, and names the client holds (or asked for) that do not exist. */
+  planDelta(snapshot: ResourceLookup): DeltaPlan | undefined {
+    const present = this.present(snapshot);
+    const presentNames = new Set(present.map((r) => r.name));
+    const resources = present.filter((r) => this.held.get(r.name) !== r.version);
+    const removed: string[] = [];
+    for (const name of this.held.keys()) if (!presentNames.has(name)) removed.push(name);
+    for (const name of this.names) {
+      if (!presentNames.has(name) && !this.held.has(name) && !this.reportedMissing.has(name)) removed.push(name);
+    }
+    if (resources.length === 0 && removed.length === 0) return undefined;
+    return { typeUrl: this.typeUrl, resources, removed: removed.sort() };
+  }
+
+  sentDelta(plan: DeltaPlan, nonce: string): void {
+    this.sentNonce = nonce;
+    this.answered = true;
+    for (const r of plan.resources) this.held.set(r.name, r.version);
+    for (const name of plan.removed) {
+      this.held.delete(name);
+      if (this.names.has(name)) this.reportedMissing.add(name);
+    }
+  }
+
+  private present(snapshot: ResourceLookup): EncodedResource[] {
+    const wanted = new Set(this.names);
+    if (this.wildcard) for (const n of snapshot.wildcardNames(this.typeUrl)) wanted.add(n);
+    const present: EncodedResource[] = [];
+    for (const name of [...wanted].sort()) {
+      const r = snapshot.get(this.typeUrl, name);
+      if (r) present.push(r);
+    }
+    return present;
+  }
+
+  private forgetUnsubscribed(): void {
+    for (const name of this.held.keys()) if (!this.names.has(name)) this.held.delete(name);
+    for (const name of this.reportedMissing) if (!this.names.has(name)) this.reportedMissing.delete(name);
   }
 }
 

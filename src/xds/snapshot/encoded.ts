@@ -1,5 +1,5 @@
 import { contentHash } from '../../lib/hash.ts';
-import { encodeAny, encodeMessage } from '../proto.ts';
+import { encodeAny, encodeDeltaResource, encodeMessage } from '../proto.ts';
 import type { BuiltResource } from '../resources/types.ts';
 import type { AdsTypeUrl } from '../type-urls.ts';
 
@@ -13,15 +13,20 @@ export interface EncodedResource {
   readonly bytes: Uint8Array;
   /** `google.protobuf.Any` wrapping `bytes`, as it goes into `DiscoveryResponse.resources`. */
   readonly any: Uint8Array;
+  /** `envoy.service.discovery.v3.Resource{name, version, resource}` for Delta responses. */
+  readonly deltaResource: Uint8Array;
 }
 
 export function encodeResource(resource: BuiltResource, versionSalt = ''): EncodedResource {
   const bytes = encodeMessage(resource.typeUrl, resource.message);
+  const version = versionSalt ? contentHash(bytes, versionSalt) : contentHash(bytes);
+  const any = encodeAny(resource.typeUrl, bytes);
   return {
     typeUrl: resource.typeUrl,
     name: resource.name,
-    version: versionSalt ? contentHash(bytes, versionSalt) : contentHash(bytes),
+    version,
     bytes,
-    any: encodeAny(resource.typeUrl, bytes),
+    any,
+    deltaResource: encodeDeltaResource(resource.name, version, any),
   };
 }

@@ -1,0 +1,107 @@
+import type { ResourceChanges } from '../snapshot/store.ts';
+import { isAdsTypeUrl, PUSH_ORDER, type AdsTypeUrl } from '../type-urls.ts';
+import type { DeltaDiscoveryRequest, DiscoveryRequest } from './codec.ts';
+import type { NodeInfo, ServerHooks } from './hooks.ts';
+import { Subscription, type ResourceLookup } from './subscription.ts';
+
+/** The transport a session writes to; the gRPC call in production, an array in unit tests. */
+export interface ResponseSink {
+  send(bytes: Uint8Array): void;
+  fail(code: number, details: string): void;
+}
+
+export interface SessionDeps {
+  readonly streamId: number;
+  readonly snapshot: () => ResourceLookup;
+  readonly sink: ResponseSink;
+  readonly hooks: ServerHooks;
+  readonly controlPlaneId: string;
+}
+
+const INVALID_ARGUMENT = 3;
+
+/**
+ * What SotW and Delta ADS streams share: the node, per-type subscriptions, ACK/NACK bookkeeping,
+ * stale-nonce handling and make-before-break push order. Subclasses say how a request changes a
+ * subscription and how a response is planned and framed.
+ */
+export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRequest> {
+  abstract readonly protocol: 'sotw' | 'delta';
+  private node: NodeInfo | undefined;
+  private readonly subscriptions = new Map<AdsTypeUrl, Subscription>();
+  private nonceCounter = 0;
+
+  constructor(protected readonly deps: SessionDeps) {}
+
+  get streamId(): number {
+    return this.deps.streamId;
+  }
+
+  get nodeInfo(): NodeInfo | undefined {
+    return this.node;
+  }
+
+  /** Per-type view for admin/CSDS: what is subscribed, held, ACKed and NACKed. */
+  subscriptionStates(): ReadonlyMap<AdsTypeUrl, Subscription> {
+    return this.subscriptions;
+  }
+
+  protected abstract updateSubscription(sub: Subscription, req: Req, firstForType: boolean): void;
+  protected abstract versionOf(req: Req): string;
+  protected abstract names(req: Req): readonly string[];
+  /** Sends what `sub` is missing, if anything. */
+  protected abstract respond(sub: Subscription): void;
+
+  onRequest(req: Req): void {
+    // xds-notes §1.4: only the first request is guaranteed to carry the node.
+    if (!this.node && req.node) this.node = req.node;
+    const ref = { streamId: this.streamId, node: this.node };
+    const requestEvent = { typeUrl: req.typeUrl, resourceNames: this.names(req), versionInfo: this.versionOf(req), responseNonce: req.responseNonce };
+    if (!req.typeUrl) {
+      this.deps.sink.fail(INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
+      return;
+    }
+    if (!isAdsTypeUrl(req.typeUrl)) {
+      this.deps.hooks.emit('request', { ...ref, ...requestEvent, stale: false });
+      return;
+    }
+    let sub = this.subscriptions.get(req.typeUrl);
+    const firstForType = !sub;
+    if (!sub) this.subscriptions.set(req.typeUrl, (sub = new Subscription(req.typeUrl)));
+    const nonceCheck = sub.checkNonce(req.responseNonce);
+
+    if (req.responseNonce && nonceCheck === 'current') {
+      // xds-notes §1.5: a NACK is a request with error_detail, whatever its version says.
+      const answer = { ...ref, typeUrl: req.typeUrl, versionInfo: this.versionOf(req), nonce: req.responseNonce };
+      if (req.errorDetail) {
+        sub.nack(req.responseNonce, answer.versionInfo, req.errorDetail.message);
+        this.deps.hooks.emit('nack', { ...answer, code: req.errorDetail.code, message: req.errorDetail.message });
+      } else {
+        sub.ack(answer.versionInfo);
+        this.deps.hooks.emit('ack', answer);
+      }
+    }
+    // The subscription follows every request, stale or not, so no name change is lost (xds-notes §6 #1).
+    this.updateSubscription(sub, req, firstForType);
+    this.deps.hooks.emit('request', { ...ref, ...requestEvent, stale: nonceCheck === 'stale' });
+    if (nonceCheck === 'current') this.respond(sub);
+  }
+
+  /** Pushes what changed, in make-before-break order (clusters, endpoints, listeners, routes). */
+  onSnapshot(changes: ResourceChanges): void {
+    for (const typeUrl of PUSH_ORDER) {
+      const sub = this.subscriptions.get(typeUrl);
+      const names = changes.get(typeUrl);
+      if (!sub || !names) continue;
+      if (sub.isWildcard || [...names].some((n) => sub.concerns(n))) this.respond(sub);
+    }
+  }
+
+  protected nextNonce(): string {
+    return String(++this.nonceCounter);
+  }
+
+  protected emitResponse(typeUrl: AdsTypeUrl, versionInfo: string, nonce: string, resourceNames: readonly string[], bytes: number): void {
+    this.deps.hooks.emit('response', { streamId: this.streamId, node: this.node, typeUrl, versionInfo, nonce, resourceNames, bytes });
+  }
+}
