@@ -27,6 +27,10 @@ export interface SwitchyardOptions {
   pushMaxDelayMs?: number;
   /** `control_plane.identifier` in responses (default `switchyard@<hostname>/<pid>`). */
   controlPlaneId?: string;
+  /** Address and port of the outbound listener Envoy sidecars get over LDS (default 0.0.0.0:15001). */
+  envoyListener?: { address: string; port: number };
+  /** Largest xDS response sent; bigger ones are split (RDS/EDS/Delta) or refused (SotW LDS/CDS). Default 4 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface Switchyard {
@@ -60,7 +64,11 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     logger: scoped(logger, 'snapshot'),
     debounceMs: options.pushDebounceMs,
     maxDelayMs: options.pushMaxDelayMs,
+    envoyListener: options.envoyListener,
   });
+  hooks.on('refused', ({ streamId, node, typeUrl, reason }) =>
+    logger.error('xDS response refused: it would exceed the client receive limit', { streamId, node: node?.id, typeUrl, reason }),
+  );
 
   let client: Etcd3 | undefined;
   let source = options.source;
@@ -105,6 +113,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         hooks,
         logger: scoped(logger, 'xds'),
         controlPlaneId: options.controlPlaneId ?? `switchyard@${hostname()}/${process.pid}`,
+        maxResponseBytes: options.maxResponseBytes,
       });
       address = await server.listen(options.xdsListen ?? '127.0.0.1:18000');
       logger.info('xDS server listening', { address, services: feed.catalog().services.size });

@@ -42,6 +42,7 @@ export interface XdsServerOptions {
   logger: Logger;
   /** Sent as `control_plane.identifier` on every response. */
   controlPlaneId: string;
+  maxResponseBytes?: number;
 }
 
 export type AnySession = SotwSession | DeltaSession;
@@ -55,7 +56,7 @@ export interface XdsServer {
   stop(): Promise<void>;
 }
 
-export function createXdsServer({ source, hooks, logger, controlPlaneId }: XdsServerOptions): XdsServer {
+export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResponseBytes }: XdsServerOptions): XdsServer {
   const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const sessions = new Map<number, AnySession>();
   let nextStreamId = 0;
@@ -85,6 +86,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId }: XdsSe
         },
         hooks,
         controlPlaneId,
+        maxResponseBytes,
       });
       sessions.set(streamId, session);
       hooks.emit('streamOpened', { streamId, node: undefined, peer: call.getPeer(), protocol: session.protocol });

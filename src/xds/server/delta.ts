@@ -1,7 +1,7 @@
 import { contentHash } from '../../lib/hash.ts';
 import { encodeDeltaDiscoveryResponse, type DeltaDiscoveryRequest } from './codec.ts';
 import { AdsSession } from './session.ts';
-import type { Subscription } from './subscription.ts';
+import type { DeltaPlan, Subscription } from './subscription.ts';
 
 /** An incremental ADS stream (`DeltaAggregatedResources`): per-resource versions and removals. */
 export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
@@ -20,9 +20,18 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
     return req.subscribe;
   }
 
+  /** Delta responses are independent sets of changes, so an oversized one is split. */
   protected respond(sub: Subscription): void {
     const plan = sub.planDelta(this.deps.snapshot());
     if (!plan) return;
+    const chunks = this.chunk(plan.typeUrl, plan.resources, (r) => r.deltaResource.length);
+    chunks.forEach((resources, i) => {
+      const removed = i === chunks.length - 1 ? plan.removed : [];
+      if (resources.length > 0 || removed.length > 0) this.send(sub, { ...plan, resources, removed });
+    });
+  }
+
+  private send(sub: Subscription, plan: DeltaPlan): void {
     const nonce = this.nextNonce();
     const systemVersionInfo = contentHash(...plan.resources.map((r) => `${r.name}=${r.version}`), ...plan.removed);
     const bytes = encodeDeltaDiscoveryResponse({ ...plan, systemVersionInfo, nonce, controlPlaneId: this.deps.controlPlaneId });

@@ -39,6 +39,8 @@ export interface ServerEvents {
     readonly resourceNames: readonly string[];
     readonly bytes: number;
   };
+  /** A response was not sent because it would exceed the client's receive limit. */
+  refused: StreamRef & { readonly typeUrl: AdsTypeUrl; readonly reason: string; readonly bytes: number };
   ack: StreamRef & { readonly typeUrl: AdsTypeUrl; readonly versionInfo: string; readonly nonce: string };
   nack: StreamRef & {
     readonly typeUrl: AdsTypeUrl;

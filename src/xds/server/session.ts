@@ -16,9 +16,14 @@ export interface SessionDeps {
   readonly sink: ResponseSink;
   readonly hooks: ServerHooks;
   readonly controlPlaneId: string;
+  /** Largest response to send; gRPC clients reject bigger messages and drop the stream (default 4 MiB). */
+  readonly maxResponseBytes?: number;
 }
 
 const INVALID_ARGUMENT = 3;
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+/** Room for the response's own fields around the resources. */
+const FRAMING_ALLOWANCE = 16 * 1024;
 
 /**
  * What SotW and Delta ADS streams share: the node, per-type subscriptions, ACK/NACK bookkeeping,
@@ -99,6 +104,39 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
 
   protected nextNonce(): string {
     return String(++this.nonceCounter);
+  }
+
+  /**
+   * Splits resources into groups whose responses stay under the size limit (prefix-ordered). A single
+   * resource that cannot fit is left out and reported, never sent to kill the stream (prior-art #12).
+   */
+  protected chunk<T extends { readonly name: string }>(typeUrl: AdsTypeUrl, items: readonly T[], sizeOf: (t: T) => number): T[][] {
+    const limit = (this.deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) - FRAMING_ALLOWANCE;
+    const chunks: T[][] = [[]];
+    let size = 0;
+    for (const item of items) {
+      const n = sizeOf(item) + 8;
+      if (n > limit) {
+        this.refuse(typeUrl, `resource ${item.name} is ${n} bytes, over the ${limit}-byte response limit`, n);
+        continue;
+      }
+      if (size + n > limit && chunks.at(-1)!.length > 0) {
+        chunks.push([]);
+        size = 0;
+      }
+      chunks.at(-1)!.push(item);
+      size += n;
+    }
+    return chunks;
+  }
+
+  /** True when `bytes` fits in one response. */
+  protected fits(bytes: number): boolean {
+    return bytes + FRAMING_ALLOWANCE <= (this.deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+  }
+
+  protected refuse(typeUrl: AdsTypeUrl, reason: string, bytes: number): void {
+    this.deps.hooks.emit('refused', { streamId: this.streamId, node: this.node, typeUrl, reason, bytes });
   }
 
   protected emitResponse(typeUrl: AdsTypeUrl, versionInfo: string, nonce: string, resourceNames: readonly string[], bytes: number): void {

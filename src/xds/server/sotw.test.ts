@@ -202,3 +202,46 @@ describe('SotW session', () => {
     expect(other[0]!.version_info).toBe(v);
   });
 });
+
+describe('size guard', () => {
+  const big = makeSnapshot({
+    a: Array.from({ length: 40 }, (_, i) => 1000 + i),
+    b: Array.from({ length: 40 }, (_, i) => 2000 + i),
+  });
+  const bigSession = (maxResponseBytes: number) => {
+    const out: Sent[] = [];
+    const refused: unknown[] = [];
+    const hooks = createServerHooks();
+    hooks.on('refused', (e) => refused.push(e));
+    const s = new SotwSession({
+      streamId: 9,
+      snapshot: () => big,
+      sink: { send: (b) => out.push(decodeResponse(b)), fail() {} },
+      hooks,
+      controlPlaneId: 'cp',
+      maxResponseBytes,
+    });
+    return { s, out, refused };
+  };
+  const claBytes = big.get(EDS, 'a')!.any.length;
+
+  test('EDS that would exceed the limit is split across responses', () => {
+    const { s, out, refused } = bigSession(16 * 1024 + claBytes + 64);
+    s.onRequest(req(EDS, ['a', 'b']));
+    expect(out.map((o) => o.names)).toEqual([['a'], ['b']]);
+    expect(new Set(out.map((o) => o.nonce)).size).toBe(2);
+    expect(refused).toEqual([]);
+  });
+
+  test('a full-state CDS response over the limit is refused, not sent', () => {
+    const cdsBytes = ['a', 'b'].reduce((n, name) => n + big.get(CDS, name)!.any.length + 8, 0);
+    const { s, out, refused } = bigSession(16 * 1024 + cdsBytes);
+    s.onRequest(req(CDS, ['a', 'b']));
+    expect(out).toHaveLength(1);
+    const { s: s2, out: out2, refused: refused2 } = bigSession(16 * 1024 + cdsBytes - 1);
+    s2.onRequest(req(CDS, ['a', 'b']));
+    expect(out2).toHaveLength(0);
+    expect(refused2).toEqual([expect.objectContaining({ typeUrl: CDS, reason: expect.stringContaining('over the response limit') })]);
+    expect(refused).toEqual([]);
+  });
+});

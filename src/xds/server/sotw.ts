@@ -1,6 +1,7 @@
 import { encodeDiscoveryResponse, type DiscoveryRequest } from './codec.ts';
 import { AdsSession } from './session.ts';
-import type { Subscription } from './subscription.ts';
+import { fullStateInSotW } from '../type-urls.ts';
+import type { SotwPlan, Subscription } from './subscription.ts';
 
 /** A state-of-the-world ADS stream (`StreamAggregatedResources`). */
 export class SotwSession extends AdsSession<DiscoveryRequest> {
@@ -18,9 +19,28 @@ export class SotwSession extends AdsSession<DiscoveryRequest> {
     return req.resourceNames;
   }
 
+  /**
+   * LDS/CDS must go out whole (omission deletes), so an oversized full state is refused and the client
+   * keeps what it has; RDS/EDS may be split across responses.
+   */
   protected respond(sub: Subscription): void {
     const plan = sub.planSotw(this.deps.snapshot());
     if (!plan) return;
+    const total = plan.resources.reduce((n, r) => n + r.any.length + 8, 0);
+    if (fullStateInSotW(plan.typeUrl)) {
+      if (!this.fits(total)) {
+        this.refuse(plan.typeUrl, `full state of ${plan.resources.length} resources is ${total} bytes, over the response limit`, total);
+        return;
+      }
+      this.send(sub, plan);
+      return;
+    }
+    for (const resources of this.chunk(plan.typeUrl, plan.resources, (r) => r.any.length)) {
+      if (resources.length > 0) this.send(sub, { ...plan, resources });
+    }
+  }
+
+  private send(sub: Subscription, plan: SotwPlan): void {
     const nonce = this.nextNonce();
     const bytes = encodeDiscoveryResponse({ ...plan, nonce, controlPlaneId: this.deps.controlPlaneId });
     sub.sentSotw(plan, nonce);

@@ -29,7 +29,7 @@ describe('proxyless resources on the wire', () => {
       [TypeUrl.RouteConfiguration]: {
         name: 'greeter',
         virtual_hosts: [
-          { name: 'greeter', domains: ['greeter', 'greeter:*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'greeter' } }] },
+          { name: 'greeter', domains: ['greeter', 'greeter:*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'greeter', timeout: {} } }] },
         ],
       },
       [TypeUrl.Cluster]: {

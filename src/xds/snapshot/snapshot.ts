@@ -1,4 +1,5 @@
 import { isValidServiceName } from '../../catalog/service-name.ts';
+import { OUTBOUND } from '../resources/envoy.ts';
 import { TypeUrl, type AdsTypeUrl } from '../type-urls.ts';
 import type { EncodedResource } from './encoded.ts';
 import { encodeService } from './service.ts';
@@ -22,9 +23,14 @@ export class Snapshot {
     return this.table.get(typeUrl)?.get(name) ?? unregisteredService(typeUrl, name);
   }
 
-  /** Names a wildcard subscription selects: every registered cluster for CDS; no listeners yet for LDS. */
+  /**
+   * Names a wildcard subscription (Envoy) selects: every registered cluster for CDS, and for LDS only
+   * the sidecar's outbound TCP listener, since Envoy rejects API listeners over LDS (xds-notes §2.8).
+   */
   wildcardNames(typeUrl: AdsTypeUrl): Iterable<string> {
-    return typeUrl === TypeUrl.Cluster ? (this.table.get(typeUrl)?.keys() ?? []) : [];
+    if (typeUrl === TypeUrl.Cluster) return this.table.get(typeUrl)?.keys() ?? [];
+    if (typeUrl === TypeUrl.Listener && this.table.get(typeUrl)?.has(OUTBOUND)) return [OUTBOUND];
+    return [];
   }
 
   /** Registered resources of a type (no fallbacks), for dumps and tests. */

@@ -3,6 +3,8 @@ import { makeInstance } from '../../../test/fixtures/catalog.ts';
 import { applyEvents } from '../../catalog/apply.ts';
 import { emptyCatalog } from '../../catalog/model.ts';
 import { silentLogger } from '../../lib/logger.ts';
+import { decodeMessage } from '../proto.ts';
+import { OUTBOUND } from '../resources/envoy.ts';
 import { TypeUrl } from '../type-urls.ts';
 import { createSnapshotStore, type ResourceChanges } from './store.ts';
 
@@ -59,5 +61,29 @@ test('the maximum delay bounds the wait while changes keep arriving', async () =
   }
   expect(builds).toBe(1);
   expect(Date.now() - start).toBeLessThan(200);
+  store.stop();
+});
+
+test('Envoy view: wildcard LDS is the outbound listener; its route changes only when services come or go', () => {
+  const store = createSnapshotStore({ logger: silentLogger, envoyListener: { address: '0.0.0.0', port: 15009 } });
+  const seen: ResourceChanges[] = [];
+  store.subscribe((_s, c) => seen.push(c));
+  expect([...store.current().wildcardNames(TypeUrl.Listener)]).toEqual([OUTBOUND]);
+  const listener = decodeMessage(TypeUrl.Listener, store.current().get(TypeUrl.Listener, OUTBOUND)!.bytes);
+  expect(listener.address).toEqual({ socket_address: { address: '0.0.0.0', port_value: 15009 } });
+  const vhosts = () =>
+    (decodeMessage(TypeUrl.RouteConfiguration, store.current().get(TypeUrl.RouteConfiguration, OUTBOUND)!.bytes).virtual_hosts as { name: string }[]).map((v) => v.name);
+  expect(vhosts()).toEqual(['switchyard/unknown-host']);
+
+  const u1 = applyEvents(emptyCatalog, [upsert('b', 1), upsert('a', 1)]);
+  store.update(u1.catalog, u1.changed);
+  store.flush();
+  expect(vhosts()).toEqual(['a', 'b', 'switchyard/unknown-host']);
+  expect(seen.at(-1)!.get(TypeUrl.RouteConfiguration)?.has(OUTBOUND)).toBe(true);
+
+  const u2 = applyEvents(u1.catalog, [upsert('a', 2)]);
+  store.update(u2.catalog, u2.changed);
+  store.flush();
+  expect(seen.at(-1)!.get(TypeUrl.RouteConfiguration)?.has(OUTBOUND)).toBe(false);
   store.stop();
 });

@@ -1,8 +1,9 @@
 import type { Catalog } from '../../catalog/model.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { errorMessage } from '../../lib/errors.ts';
-import { PUSH_ORDER, type AdsTypeUrl } from '../type-urls.ts';
-import type { EncodedResource } from './encoded.ts';
+import { PUSH_ORDER, TypeUrl, type AdsTypeUrl } from '../type-urls.ts';
+import { buildOutboundListener, buildOutboundRoute, type EnvoyListenerOptions } from '../resources/envoy.ts';
+import { encodeResource, type EncodedResource } from './encoded.ts';
 import { encodeService } from './service.ts';
 import { Snapshot } from './snapshot.ts';
 
@@ -23,14 +24,24 @@ export interface SnapshotStoreOptions {
   debounceMs?: number;
   /** Longest a change may wait while changes keep arriving, ms. */
   maxDelayMs?: number;
+  /** Where Envoy sidecars get their outbound listener (default 0.0.0.0:15001). */
+  envoyListener?: EnvoyListenerOptions;
 }
 
 /**
  * Turns catalog updates into snapshots: coalesces changes, re-encodes only changed services and tells
  * subscribers which resources changed. A service that fails to encode keeps its previous resources.
  */
-export function createSnapshotStore({ logger, debounceMs = 5, maxDelayMs = 100 }: SnapshotStoreOptions) {
+export function createSnapshotStore({
+  logger,
+  debounceMs = 5,
+  maxDelayMs = 100,
+  envoyListener = { address: '0.0.0.0', port: 15001 },
+}: SnapshotStoreOptions) {
   const table = new Map<AdsTypeUrl, Map<string, EncodedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  const setResource = (t: Map<AdsTypeUrl, Map<string, EncodedResource>>, r: EncodedResource) => t.get(r.typeUrl)!.set(r.name, r);
+  setResource(table, encodeResource(buildOutboundListener(envoyListener)));
+  setResource(table, encodeResource(buildOutboundRoute([])));
   let snapshot = new Snapshot(0, new Map(table));
   let pendingCatalog: Catalog | undefined;
   const pending = new Set<string>();
@@ -46,8 +57,10 @@ export function createSnapshotStore({ logger, debounceMs = 5, maxDelayMs = 100 }
     pendingCatalog = undefined;
     const changes = new Map<AdsTypeUrl, Set<string>>();
     const nextTable = new Map([...table].map(([t, m]) => [t, new Map(m)]));
+    let membershipChanged = false;
     for (const name of pending) {
       const service = catalog.services.get(name);
+      if (Boolean(service) !== table.get(TypeUrl.Cluster)!.has(name)) membershipChanged = true;
       let encoded: EncodedResource[] = [];
       if (service) {
         try {
@@ -67,6 +80,12 @@ export function createSnapshotStore({ logger, debounceMs = 5, maxDelayMs = 100 }
       }
     }
     pending.clear();
+    if (membershipChanged) {
+      // The sidecar route lists every service; it changes only when services come or go.
+      const route = encodeResource(buildOutboundRoute([...catalog.services.keys()]));
+      setResource(nextTable, route);
+      changesFor(changes, route.typeUrl).add(route.name);
+    }
     for (const [t, m] of nextTable) table.set(t, m);
     snapshot = new Snapshot(catalog.revision, nextTable);
     for (const l of listeners) {

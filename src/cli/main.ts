@@ -1,0 +1,59 @@
+/**
+ * The `switchyard` command. Nothing imports this file: it is the process entry (see bin/switchyard).
+ * @module
+ */
+import { parseConfig } from '../config/index.ts';
+import { errorMessage } from '../lib/errors.ts';
+import { createLogger } from '../lib/logger.ts';
+import { runBootstrap } from './bootstrap.ts';
+import { createResources } from './resources.ts';
+import type { Output } from './serve.ts';
+import { onShutdownSignal } from './signals.ts';
+import { usage } from './usage.ts';
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 usage error. */
+async function main(argv: readonly string[], env: Record<string, string | undefined>): Promise<number> {
+  const parsed = parseConfig(argv, env);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) process.stderr.write(`switchyard: ${e}\n`);
+    process.stderr.write(`Run 'switchyard help' for usage.\n`);
+    return 2;
+  }
+  const config = parsed.value;
+  switch (config.command) {
+    case 'help':
+      process.stdout.write(usage(config.topic));
+      return 0;
+    case 'version': {
+      const pkg = (await Bun.file(new URL('../../package.json', import.meta.url)).json()) as { version: string };
+      process.stdout.write(`switchyard ${pkg.version}\n`);
+      return 0;
+    }
+    case 'bootstrap':
+      runBootstrap(config);
+      return 0;
+    case 'serve': {
+      const logger = createLogger({ level: config.logLevel });
+      const resources = createResources(logger);
+      const out: Output = {
+        print: (line) => process.stdout.write(line + '\n'),
+        warn: (line) => process.stderr.write(line + '\n'),
+      };
+      onShutdownSignal(logger, async () => ((await resources.close()) ? 0 : 1));
+      try {
+        // Loaded here so `bootstrap` and `help` (often run inside $(...)) skip loading gRPC, etcd3 and protos.
+        const { runServe } = await import('./serve.ts');
+        await runServe(config, { resources, logger, out });
+      } catch (e) {
+        if (resources.closing) return -1; // a signal is shutting down; its handler exits.
+        logger.error(`serve failed: ${errorMessage(e)}`);
+        await resources.close();
+        return 1;
+      }
+      return -1; // keep running until a signal
+    }
+  }
+}
+
+const code = await main(process.argv.slice(2), process.env);
+if (code >= 0) process.exit(code);

@@ -1,0 +1,69 @@
+/**
+ * The typed result of reading argv and env: one variant per command, every default filled in.
+ * @module
+ */
+import type { LogLevel } from '../lib/logger.ts';
+
+export interface EtcdConfig {
+  /** `http(s)://host:port`, as given (trailing slash removed). */
+  readonly endpoints: readonly string[];
+  readonly username: string | undefined;
+  readonly password: string | undefined;
+}
+
+export interface ServeConfig {
+  readonly command: 'serve';
+  /** `undefined`: no etcd given, so the CLI starts a private etcd or falls back to the memory registry. */
+  readonly etcd: EtcdConfig | undefined;
+  /** Key prefix of registrations; always starts and ends with `/`. */
+  readonly prefix: string;
+  /** `host:port` of the xDS server; port 0 picks a free port. */
+  readonly xdsListen: string;
+  readonly logLevel: LogLevel;
+  /** Start three greeter instances and register them. */
+  readonly demo: boolean;
+  /** Data directory of the private etcd; `undefined`: a temporary directory removed on exit. */
+  readonly dataDir: string | undefined;
+}
+
+export interface BootstrapConfig {
+  readonly command: 'bootstrap';
+  readonly nodeId: string;
+  /** `host:port` the client dials for xDS. */
+  readonly server: string;
+  readonly cluster: string | undefined;
+  readonly zone: string | undefined;
+  readonly region: string | undefined;
+}
+
+export type HelpTopic = 'serve' | 'bootstrap';
+
+export interface HelpConfig {
+  readonly command: 'help';
+  readonly topic: HelpTopic | undefined;
+}
+
+export interface VersionConfig {
+  readonly command: 'version';
+}
+
+export type Config = ServeConfig | BootstrapConfig | HelpConfig | VersionConfig;
+
+export const defaults = {
+  prefix: '/services/',
+  xdsListen: '127.0.0.1:18000',
+  logLevel: 'info',
+  nodeIdPrefix: 'switchyard-client-',
+} as const satisfies Record<string, string>;
+
+/** Environment variables read by `parseConfig`, by setting. */
+export const envVars = {
+  etcd: 'SWITCHYARD_ETCD',
+  etcdUsername: 'SWITCHYARD_ETCD_USERNAME',
+  etcdPassword: 'SWITCHYARD_ETCD_PASSWORD',
+  prefix: 'SWITCHYARD_PREFIX',
+  xdsListen: 'SWITCHYARD_XDS_LISTEN',
+  logLevel: 'SWITCHYARD_LOG_LEVEL',
+  demo: 'SWITCHYARD_DEMO',
+  dataDir: 'SWITCHYARD_DATA_DIR',
+} as const;

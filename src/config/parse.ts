@@ -1,0 +1,173 @@
+/**
+ * `parseConfig(argv, env)`: the one reader of command-line arguments and environment variables.
+ * @module
+ */
+import { hostname } from 'node:os';
+import { err, ok, type Result } from '../lib/result.ts';
+import { parseArgs, type FlagSpecs } from './args.ts';
+import { defaults, envVars, type BootstrapConfig, type Config, type HelpTopic, type ServeConfig } from './config.ts';
+import {
+  formatHostPort,
+  parseBoolean,
+  parseEtcdEndpoints,
+  parseHostPort,
+  parseLogLevel,
+  parsePrefix,
+  parseText,
+} from './values.ts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+const serveFlags: FlagSpecs = {
+  etcd: 'string',
+  'etcd-username': 'string',
+  'etcd-password': 'string',
+  prefix: 'string',
+  'xds-listen': 'string',
+  'log-level': 'string',
+  demo: 'boolean',
+  'data-dir': 'string',
+};
+
+const bootstrapFlags: FlagSpecs = {
+  'node-id': 'string',
+  server: 'string',
+  cluster: 'string',
+  zone: 'string',
+  region: 'string',
+};
+
+const COMMANDS = ['serve', 'bootstrap', 'help', 'version'] as const;
+
+/**
+ * Reads a command and its flags; flags override env vars, env vars override defaults.
+ * @example parseConfig(process.argv.slice(2), process.env)
+ */
+export function parseConfig(
+  argv: readonly string[],
+  env: Env,
+  system: { readonly hostname: string } = { hostname: hostname() },
+): Result<Config> {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case undefined:
+    case '--help':
+    case '-h':
+      return ok({ command: 'help', topic: undefined });
+    case 'help':
+      return parseHelp(rest);
+    case 'version':
+    case '--version':
+      return rest.length === 0 ? ok({ command: 'version' }) : err(`"version" takes no arguments, got "${rest.join(' ')}"`);
+    case 'serve':
+      return parseServe(rest, env);
+    case 'bootstrap':
+      return parseBootstrap(rest, env, system.hostname);
+    default:
+      return err(`unknown command "${first}"; expected one of ${COMMANDS.join(', ')}`);
+  }
+}
+
+function parseHelp(rest: readonly string[]): Result<Config> {
+  const [topic, ...extra] = rest;
+  if (topic === undefined) return ok({ command: 'help', topic: undefined });
+  if (extra.length === 0 && (topic === 'serve' || topic === 'bootstrap')) return ok({ command: 'help', topic });
+  return err(`help: got "${rest.join(' ')}", expected one of serve, bootstrap or nothing`);
+}
+
+function parseServe(rest: readonly string[], env: Env): Result<Config> {
+  const args = parseArgs(rest, serveFlags, 'serve');
+  if (!args.ok) return args;
+  if (args.value.help) return ok(help('serve'));
+  const s = new Settings(args.value.flags, env);
+  const endpoints = s.get('etcd', envVars.etcd, parseEtcdEndpoints);
+  const username = s.get('etcd-username', envVars.etcdUsername, parseText);
+  const password = s.get('etcd-password', envVars.etcdPassword, parseText, { secret: true });
+  const hasUser = s.given('etcd-username', envVars.etcdUsername);
+  const hasPassword = s.given('etcd-password', envVars.etcdPassword);
+  if (!s.given('etcd', envVars.etcd) && (hasUser || hasPassword)) {
+    s.errors.push(`--etcd-username/--etcd-password (or ${envVars.etcdUsername}/${envVars.etcdPassword}) need --etcd (or ${envVars.etcd})`);
+  } else if (hasUser !== hasPassword) {
+    s.errors.push(`etcd authentication needs both --etcd-username and --etcd-password (or ${envVars.etcdUsername}/${envVars.etcdPassword})`);
+  }
+  const config: ServeConfig = {
+    command: 'serve',
+    etcd: endpoints === undefined ? undefined : { endpoints, username, password },
+    prefix: s.get('prefix', envVars.prefix, parsePrefix) ?? defaults.prefix,
+    xdsListen: s.get('xds-listen', envVars.xdsListen, listenAddress) ?? defaults.xdsListen,
+    logLevel: s.get('log-level', envVars.logLevel, parseLogLevel) ?? defaults.logLevel,
+    demo: s.get('demo', envVars.demo, parseBoolean) ?? false,
+    dataDir: s.get('data-dir', envVars.dataDir, parseText),
+  };
+  return s.errors.length > 0 ? err(...s.errors) : ok(config);
+}
+
+function parseBootstrap(rest: readonly string[], env: Env, host: string): Result<Config> {
+  const args = parseArgs(rest, bootstrapFlags, 'bootstrap');
+  if (!args.ok) return args;
+  if (args.value.help) return ok(help('bootstrap'));
+  const s = new Settings(args.value.flags, env);
+  const config: BootstrapConfig = {
+    command: 'bootstrap',
+    nodeId: s.get('node-id', undefined, parseText) ?? `${defaults.nodeIdPrefix}${host}`,
+    server:
+      (s.given('server', undefined) ? s.get('server', undefined, dialAddress) : s.get(undefined, envVars.xdsListen, serverFromListen)) ??
+      defaults.xdsListen,
+    cluster: s.get('cluster', undefined, parseText),
+    zone: s.get('zone', undefined, parseText),
+    region: s.get('region', undefined, parseText),
+  };
+  return s.errors.length > 0 ? err(...s.errors) : ok(config);
+}
+
+const help = (topic: HelpTopic): Config => ({ command: 'help', topic });
+
+function listenAddress(raw: string): Result<string> {
+  const r = parseHostPort(raw, { allowPortZero: true });
+  return r.ok ? ok(formatHostPort(r.value)) : r;
+}
+
+function dialAddress(raw: string): Result<string> {
+  const r = parseHostPort(raw, { allowPortZero: false });
+  return r.ok ? ok(formatHostPort(r.value)) : r;
+}
+
+/** The address a local client dials to reach a server listening on `raw`: wildcards become loopback. */
+function serverFromListen(raw: string): Result<string> {
+  const r = parseHostPort(raw, { allowPortZero: false });
+  if (!r.ok) return err(`${r.errors.join('; ')}; or give --server`);
+  const host = r.value.host === '0.0.0.0' ? '127.0.0.1' : r.value.host === '::' ? '::1' : r.value.host;
+  return ok(formatHostPort({ host, port: r.value.port }));
+}
+
+/** Looks up one setting (flag first, then env var) and collects what is wrong with it. */
+class Settings {
+  readonly errors: string[] = [];
+  constructor(
+    private readonly flags: ReadonlyMap<string, string>,
+    private readonly env: Env,
+  ) {}
+
+  given(flag: string | undefined, envVar: string | undefined): boolean {
+    return (flag !== undefined && this.flags.has(flag)) || (envVar !== undefined && !!this.env[envVar]);
+  }
+
+  get<T>(
+    flag: string | undefined,
+    envVar: string | undefined,
+    parse: (raw: string) => Result<T>,
+    { secret = false }: { secret?: boolean } = {},
+  ): T | undefined {
+    const fromFlag = flag === undefined ? undefined : this.flags.get(flag);
+    // An empty env var counts as unset (`SWITCHYARD_ETCD= switchyard serve`); an empty flag value is a mistake.
+    const fromEnv = envVar === undefined || fromFlag !== undefined ? undefined : this.env[envVar] || undefined;
+    const raw = fromFlag ?? fromEnv;
+    if (raw === undefined) return undefined;
+    const r = parse(raw);
+    if (r.ok) return r.value;
+    const source = fromFlag !== undefined ? `--${flag}` : envVar;
+    const given = secret ? '(hidden)' : JSON.stringify(raw);
+    this.errors.push(`${source}: got ${given}, ${r.errors.join('; ')}`);
+    return undefined;
+  }
+}
