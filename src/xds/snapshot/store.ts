@@ -45,7 +45,7 @@ export function createSnapshotStore({
   let snapshot = new Snapshot(0, new Map(table));
   let pendingCatalog: Catalog | undefined;
   const pending = new Set<string>();
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: Timer | undefined;
   let firstPendingAt = 0;
   const listeners = new Set<SnapshotListener>();
   let encodeFailures = 0;
@@ -109,18 +109,19 @@ export function createSnapshotStore({
       for (const name of changed) pending.add(name);
       const now = Date.now();
       if (timer === undefined) firstPendingAt = now;
-      else clearTimeout(timer);
+      else cancel(timer);
       const wait = Math.max(0, Math.min(debounceMs, firstPendingAt + maxDelayMs - now));
-      timer = setTimeout(build, wait);
+      // setTimeout(fn, 0) still waits ~1 ms in Bun; setImmediate runs right after pending I/O.
+      timer = wait === 0 ? { immediate: setImmediate(build) } : { timeout: setTimeout(build, wait) };
     },
     /** Builds now whatever is pending (used on start and in tests). */
     flush(): void {
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) cancel(timer);
       build();
     },
     stats: () => ({ encodeFailures, revision: snapshot.revision }),
     stop(): void {
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) cancel(timer);
       timer = undefined;
       listeners.clear();
     },
@@ -128,6 +129,9 @@ export function createSnapshotStore({
 }
 
 export type SnapshotStore = ReturnType<typeof createSnapshotStore>;
+
+type Timer = { immediate: ReturnType<typeof setImmediate> } | { timeout: ReturnType<typeof setTimeout> };
+const cancel = (t: Timer) => ('immediate' in t ? clearImmediate(t.immediate) : clearTimeout(t.timeout));
 
 function changesFor(changes: Map<AdsTypeUrl, Set<string>>, typeUrl: AdsTypeUrl): Set<string> {
   let s = changes.get(typeUrl);

@@ -1,0 +1,46 @@
+/** What a result was measured on, and where results go. @module */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export interface MachineInfo {
+  cpuModel: string;
+  cores: number;
+  memoryBytes: number;
+  os: string;
+  bun: string;
+  etcd: string;
+  /** 1/5/15-minute load averages when the run started: other work on the machine skews latencies. */
+  loadAverage: number[];
+}
+
+export function machineInfo(): MachineInfo {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    memoryBytes: os.totalmem(),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    bun: typeof Bun === 'undefined' ? 'not bun' : Bun.version,
+    etcd: firstLine('etcd', ['--version']),
+    loadAverage: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+/** Writes `bench/results/<scenario>.json` and returns its path. */
+export function writeResults(scenario: string, data: object): string {
+  const dir = path.join(import.meta.dir, '..', 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${scenario}.json`);
+  writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), ...data }, null, 2) + '\n');
+  return file;
+}
+
+function firstLine(cmd: string, args: string[]): string {
+  try {
+    return execFileSync(cmd, args, { encoding: 'utf8', timeout: 5_000 }).split('\n')[0]!.trim();
+  } catch {
+    return 'unavailable';
+  }
+}
