@@ -47,8 +47,13 @@ export async function startEtcdProcess({
 }: EtcdProcessOptions = {}): Promise<EtcdProcess> {
   exitCleanup.install();
   const ownsDataDir = dataDir === undefined;
-  const dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'switchyard-etcd-')));
-  if (!ownsDataDir) await mkdir(dir, { recursive: true });
+  let dir: string;
+  try {
+    dir = dataDir ?? (await mkdtemp(join(tmpdir(), 'switchyard-etcd-')));
+    if (!ownsDataDir) await mkdir(dir, { recursive: true });
+  } catch (e) {
+    throw new SwitchyardError(Code.FailedPrecondition, `cannot create the etcd data dir: ${errorMessage(e)}. Pass a writable directory`, { cause: e });
+  }
   if (ownsDataDir) exitCleanup.dirs.add(dir);
   const name = `switchyard-${process.pid}-${++memberCounter}-${Math.random().toString(36).slice(2, 8)}`;
 
