@@ -6,6 +6,8 @@ import { silentLogger } from '../../lib/logger.ts';
 import { decodeMessage } from '../proto.ts';
 import { OUTBOUND } from '../resources/envoy.ts';
 import { TypeUrl } from '../type-urls.ts';
+import { encodeResource } from './encoded.ts';
+import { encodeService } from './service.ts';
 import { createSnapshotStore, type ResourceChanges } from './store.ts';
 
 const upsert = (service: string, port: number) => ({ type: 'upsert' as const, instance: makeInstance(service, port) });
@@ -85,5 +87,33 @@ test('Envoy view: wildcard LDS is the outbound listener; its route changes only 
   store.update(u2.catalog, u2.changed);
   store.flush();
   expect(seen.at(-1)!.get(TypeUrl.RouteConfiguration)?.has(OUTBOUND)).toBe(false);
+  store.stop();
+});
+
+test('a service whose resources fail validation is not published; its last valid resources stay', () => {
+  const logs: string[] = [];
+  const logger = { ...silentLogger, error: (msg: string, f?: object) => logs.push(`${msg} ${JSON.stringify(f)}`) };
+  let breakIt = false;
+  const store = createSnapshotStore({
+    logger,
+    encode: (name, instances) => {
+      const built = encodeService(name, instances);
+      if (!breakIt) return built;
+      // A cluster with a zero connect timeout violates Envoy's `duration.gt` rule.
+      return [encodeResource({ typeUrl: TypeUrl.Cluster, name, message: { name, type: 'EDS', connect_timeout: { seconds: 0 } } })];
+    },
+  });
+  const u1 = applyEvents(emptyCatalog, [upsert('a', 1)]);
+  store.update(u1.catalog, u1.changed);
+  store.flush();
+  const good = store.current().get(TypeUrl.Cluster, 'a');
+  breakIt = true;
+  const u2 = applyEvents(u1.catalog, [upsert('a', 2)]);
+  store.update(u2.catalog, u2.changed);
+  store.flush();
+  expect(store.current().get(TypeUrl.Cluster, 'a')).toBe(good!);
+  expect(store.stats().encodeFailures).toBe(1);
+  expect(logs).toEqual([expect.stringContaining('Cluster \\"a\\" failed validation')]);
+  expect(logs[0]).toContain('connect_timeout [duration.gt]');
   store.stop();
 });

@@ -26,6 +26,8 @@ export interface SnapshotStoreOptions {
   maxDelayMs?: number;
   /** Where Envoy sidecars get their outbound listener (default 0.0.0.0:15001). */
   envoyListener?: EnvoyListenerOptions;
+  /** Builds and encodes one service; replaceable so tests can feed resources that fail validation. */
+  encode?: typeof encodeService;
 }
 
 /**
@@ -37,6 +39,7 @@ export function createSnapshotStore({
   debounceMs = 5,
   maxDelayMs = 100,
   envoyListener = { address: '0.0.0.0', port: 15001 },
+  encode = encodeService,
 }: SnapshotStoreOptions) {
   const table = new Map<AdsTypeUrl, Map<string, EncodedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
   const setResource = (t: Map<AdsTypeUrl, Map<string, EncodedResource>>, r: EncodedResource) => t.get(r.typeUrl)!.set(r.name, r);
@@ -64,10 +67,10 @@ export function createSnapshotStore({
       let encoded: EncodedResource[] = [];
       if (service) {
         try {
-          encoded = encodeService(name, service.instances);
+          encoded = encode(name, service.instances);
         } catch (e) {
           encodeFailures++;
-          logger.error('could not encode service; keeping its previous resources', { service: name, error: errorMessage(e) });
+          logger.error('service not published, its previous resources stay in force', { service: name, error: errorMessage(e) });
           continue;
         }
       }
