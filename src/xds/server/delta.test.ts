@@ -135,6 +135,12 @@ describe('Delta session', () => {
     expect(sent).toHaveLength(2);
   });
 
+  test('a subscription change without a nonce (as Envoy sends them) is answered at once', () => {
+    session.onRequest(req(EDS, { subscribe: ['greeter'] }));
+    session.onRequest(req(EDS, { subscribe: ['other'] }));
+    expect(sent.map((s) => s.resources.map((r) => r.name))).toEqual([['greeter'], ['other']]);
+  });
+
   test('stale nonce: subscription kept, answered after the current ACK', () => {
     session.onRequest(req(EDS, { subscribe: ['greeter'] }));
     change(makeSnapshot({ greeter: [5002], other: [6001] }), { [EDS]: ['greeter'] });

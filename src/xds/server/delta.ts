@@ -1,7 +1,7 @@
 import { contentHash } from '../../lib/hash.ts';
 import { encodeDeltaDiscoveryResponse, type DeltaDiscoveryRequest } from './codec.ts';
 import { AdsSession } from './session.ts';
-import type { DeltaPlan, Subscription } from './subscription.ts';
+import type { DeltaPlan, NonceCheck, Subscription } from './subscription.ts';
 
 /** An incremental ADS stream (`DeltaAggregatedResources`): per-resource versions and removals. */
 export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
@@ -10,6 +10,11 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
   protected updateSubscription(sub: Subscription, req: DeltaDiscoveryRequest, firstForType: boolean): void {
     // initial_resource_versions is only meaningful on the first request of a type (xds-notes §1.3).
     sub.updateDelta(req.subscribe, req.unsubscribe, firstForType ? req.initialResourceVersions : undefined);
+  }
+
+  /** Envoy sends Delta subscription changes without a nonce; only ACKs and NACKs carry one (xds-notes §1.3). */
+  protected override checkNonce(sub: Subscription, req: DeltaDiscoveryRequest): NonceCheck {
+    return req.responseNonce ? sub.checkNonce(req.responseNonce) : 'current';
   }
 
   protected versionOf(): string {

@@ -2,7 +2,7 @@ import type { ResourceChanges } from '../snapshot/store.ts';
 import { isAdsTypeUrl, PUSH_ORDER, type AdsTypeUrl } from '../type-urls.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest } from './codec.ts';
 import type { NodeInfo, ServerHooks } from './hooks.ts';
-import { Subscription, type ResourceLookup } from './subscription.ts';
+import { Subscription, type NonceCheck, type ResourceLookup } from './subscription.ts';
 
 /** The transport a session writes to; the gRPC call in production, an array in unit tests. */
 export interface ResponseSink {
@@ -73,7 +73,7 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     let sub = this.subscriptions.get(req.typeUrl);
     const firstForType = !sub;
     if (!sub) this.subscriptions.set(req.typeUrl, (sub = new Subscription(req.typeUrl)));
-    const nonceCheck = sub.checkNonce(req.responseNonce);
+    const nonceCheck = this.checkNonce(sub, req);
 
     if (req.responseNonce && nonceCheck === 'current') {
       // xds-notes §1.5: a NACK is a request with error_detail, whatever its version says.
@@ -92,14 +92,27 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     if (nonceCheck === 'current') this.respond(sub);
   }
 
-  /** Pushes what changed, in make-before-break order (clusters, endpoints, listeners, routes). */
+  /** Whether a request answers the last response sent; overridden where the protocol differs. */
+  protected checkNonce(sub: Subscription, req: Req): NonceCheck {
+    return sub.checkNonce(req.responseNonce);
+  }
+
+  /**
+   * Pushes what changed in make-before-break order (xds-notes §1.10): clusters, endpoints, listeners,
+   * routes, and only then pushes that merely remove something.
+   */
   onSnapshot(changes: ResourceChanges): void {
+    const snapshot = this.deps.snapshot();
+    const removalsOnly: Subscription[] = [];
     for (const typeUrl of PUSH_ORDER) {
       const sub = this.subscriptions.get(typeUrl);
       const names = changes.get(typeUrl);
       if (!sub || !names) continue;
-      if (sub.isWildcard || [...names].some((n) => sub.concerns(n))) this.respond(sub);
+      if (!sub.isWildcard && ![...names].some((n) => sub.concerns(n))) continue;
+      if (sub.onlyRemovalsPending(snapshot)) removalsOnly.push(sub);
+      else this.respond(sub);
     }
+    for (const sub of removalsOnly) this.respond(sub);
   }
 
   protected nextNonce(): string {

@@ -81,6 +81,15 @@ export class Subscription {
     this.lastNack = { nonce, versionInfo, message };
   }
 
+  /**
+   * True when the only thing this subscription would get from `snapshot` is a removal. Such pushes go
+   * after every other type's, so a route stops naming a cluster before the cluster goes (make-before-break).
+   */
+  onlyRemovalsPending(snapshot: ResourceLookup): boolean {
+    const present = this.present(snapshot);
+    return present.length < this.held.size && present.every((r) => this.held.get(r.name) === r.version);
+  }
+
   // --- State of the world ---
 
   /**
