@@ -3,6 +3,8 @@
 import { expect, test } from 'bun:test';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
 import { instanceKey } from '../fixtures/registrations.ts';
+import { openAdsClient } from '../harness/ads-client.ts';
+import { bootEnvoy } from '../harness/conformance-world.ts';
 import { startEtcd } from '../harness/etcd.ts';
 import { startGreeters } from '../harness/greeters.ts';
 import { registerAll, registerInstance } from '../harness/registrations.ts';
@@ -31,12 +33,16 @@ for (const runtime of ['node', 'bun'] as const) {
   }, 30_000);
 }
 
-test('revoked lease: the instance stops getting calls within 2 s, no call fails; a fourth gets calls within 2 s', async () => {
+test('revoked lease: the instance stops getting calls within 2 s, no call fails; a fourth gets calls within 2 s (Envoy-view streams connected too)', async () => {
   await using etcd = await startEtcd();
   await using greeters = await startGreeters(4);
   const [gone, fourth] = [greeters[0]!, greeters[3]!];
   await using regs = await registerAll(etcd.client, greeters.slice(0, 3).map((g) => instanceKey(g.address)));
   await using sy = await startSwitchyardOn(etcd);
+  // Envoy sidecars (SotW and Delta, wildcard) on the same server while the proxyless client works.
+  await using envoySotw = openAdsClient({ address: sy.xdsAddress, protocol: 'sotw' });
+  await using envoyDelta = openAdsClient({ address: sy.xdsAddress, protocol: 'delta' });
+  for (const envoy of [envoySotw, envoyDelta]) await bootEnvoy(envoy);
   await using client = await startXdsClient({ runtime: 'node', xdsServer: sy.xdsAddress });
   const edsAcks = () => sy.events.of('ack', client.nodeId).filter((e) => e.payload.typeUrl === TypeUrl.ClusterLoadAssignment);
 
@@ -66,6 +72,15 @@ test('revoked lease: the instance stops getting calls within 2 s, no call fails;
     timeoutMs: 5000,
   });
   const records: LoadRecord[] = await client.stopLoad();
+
+  // The sidecars followed both changes: their last EDS update holds the same three live instances.
+  for (const envoy of [envoySotw, envoyDelta]) {
+    await waitFor(async () => {
+      const eds = await envoy.next(TypeUrl.ClusterLoadAssignment, 2000);
+      envoy.ack(eds);
+      return endpointPorts(envoy.view(TypeUrl.ClusterLoadAssignment).get('greeter')).join() === greeters.slice(1).map((g) => g.port).sort().join();
+    }, { message: `${envoy.protocol} sidecar to hold the three live instances` });
+  }
 
   const lastToGone = Math.max(...records.filter((r) => r.instance === gone.id).map((r) => r.t));
   const firstToFourth = Math.min(...records.filter((r) => r.instance === fourth.id).map((r) => r.t));
@@ -105,3 +120,7 @@ test('a client started before any instance exists waits (wait-for-ready) and suc
   await using _reg = await registerInstance(etcd.client, instanceKey(greeters[0]!.address));
   expect(await pending).toEqual({ counts: { [greeters[0]!.id]: 1 }, failures: [] });
 }, 30_000);
+
+function endpointPorts(cla: { endpoints?: { lb_endpoints?: { endpoint: { address: { socket_address: { port_value: number } } } }[] }[] } | undefined): number[] {
+  return (cla?.endpoints ?? []).flatMap((l) => (l.lb_endpoints ?? []).map((e) => e.endpoint.address.socket_address.port_value)).sort();
+}
