@@ -24,6 +24,7 @@ export async function runServe(config: ServeConfig, { resources, logger, out }: 
     ...registry.options,
     prefix: config.prefix,
     xdsListen: config.xdsListen,
+    envoyListener: config.envoyListener,
     logger,
     logLevel: config.logLevel,
   });

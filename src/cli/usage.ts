@@ -26,6 +26,7 @@ Flags (each also read from an environment variable; flags win):
   --etcd-password <pass>    ${envVars.etcdPassword}
   --prefix <key prefix>     ${envVars.prefix}   default ${defaults.prefix}
   --xds-listen <host:port>  ${envVars.xdsListen}   default ${defaults.xdsListen}; port 0 picks a free port
+  --envoy-listener <ip:port> ${envVars.envoyListener}   default ${defaults.envoyListener}; the outbound listener Envoy sidecars get
   --log-level <level>       ${envVars.logLevel}   debug, info, warn, error or silent (default ${defaults.logLevel})
   --demo                    ${envVars.demo}=1   start and register 3 greeter instances
   --data-dir <dir>          ${envVars.dataDir}   data directory of the private etcd (default: a temp dir, removed on exit)

@@ -19,6 +19,8 @@ export interface ServeConfig {
   readonly prefix: string;
   /** `host:port` of the xDS server; port 0 picks a free port. */
   readonly xdsListen: string;
+  /** Where Envoy sidecars' outbound listener binds (sent to them over LDS). */
+  readonly envoyListener: { readonly address: string; readonly port: number };
   readonly logLevel: LogLevel;
   /** Start three greeter instances and register them. */
   readonly demo: boolean;
@@ -52,6 +54,7 @@ export type Config = ServeConfig | BootstrapConfig | HelpConfig | VersionConfig;
 export const defaults = {
   prefix: '/services/',
   xdsListen: '127.0.0.1:18000',
+  envoyListener: '0.0.0.0:15001',
   logLevel: 'info',
   nodeIdPrefix: 'switchyard-client-',
 } as const satisfies Record<string, string>;
@@ -63,6 +66,7 @@ export const envVars = {
   etcdPassword: 'SWITCHYARD_ETCD_PASSWORD',
   prefix: 'SWITCHYARD_PREFIX',
   xdsListen: 'SWITCHYARD_XDS_LISTEN',
+  envoyListener: 'SWITCHYARD_ENVOY_LISTENER',
   logLevel: 'SWITCHYARD_LOG_LEVEL',
   demo: 'SWITCHYARD_DEMO',
   dataDir: 'SWITCHYARD_DATA_DIR',

@@ -11,6 +11,7 @@ const serveDefaults: ServeConfig = {
   etcd: undefined,
   prefix: '/services/',
   xdsListen: '127.0.0.1:18000',
+  envoyListener: { address: '0.0.0.0', port: 15001 },
   logLevel: 'info',
   demo: false,
   dataDir: undefined,
@@ -143,7 +144,7 @@ describe('serve', () => {
 
   test('unknown flag names the flag and lists the known ones', () => {
     expect(errorOf(['serve', '--etcd-url', 'http://a:1'])).toBe(
-      'unknown flag --etcd-url for "serve"; expected one of --etcd, --etcd-username, --etcd-password, --prefix, --xds-listen, --log-level, --demo, --data-dir',
+      'unknown flag --etcd-url for "serve"; expected one of --etcd, --etcd-username, --etcd-password, --prefix, --xds-listen, --envoy-listener, --log-level, --demo, --data-dir',
     );
   });
 
@@ -277,5 +278,20 @@ describe('bootstrap', () => {
 
   test('missing --node-id value', () => {
     expect(errorOf(['bootstrap', '--node-id'])).toBe('--node-id: missing value; write --node-id <value> or --node-id=<value>');
+  });
+});
+
+describe('serve --envoy-listener', () => {
+  test('flag and env var set the sidecar listener address', () => {
+    expect(parse(['serve', '--envoy-listener', '127.0.0.1:16001'])).toEqual(serve({ envoyListener: { address: '127.0.0.1', port: 16001 } }));
+    expect(parse(['serve'], { SWITCHYARD_ENVOY_LISTENER: '[::]:15002' })).toEqual(serve({ envoyListener: { address: '::', port: 15002 } }));
+  });
+  test('a host name or port 0 is rejected with what is expected', () => {
+    expect(parse(['serve', '--envoy-listener', 'sidecar:15001'])).toEqual({
+      ok: false,
+      errors: ['--envoy-listener: got "sidecar:15001", "sidecar" is not an IP address; Envoy binds listeners to IP addresses such as 0.0.0.0:15001'],
+    });
+    const zero = parse(['serve', '--envoy-listener', '0.0.0.0:0']);
+    expect(zero.ok).toBe(false);
   });
 });

@@ -2,6 +2,7 @@
  * `parseConfig(argv, env)`: the one reader of command-line arguments and environment variables.
  * @module
  */
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { err, ok, type Result } from '../lib/result.ts';
 import { parseArgs, type FlagSpecs } from './args.ts';
@@ -24,6 +25,7 @@ const serveFlags: FlagSpecs = {
   'etcd-password': 'string',
   prefix: 'string',
   'xds-listen': 'string',
+  'envoy-listener': 'string',
   'log-level': 'string',
   demo: 'boolean',
   'data-dir': 'string',
@@ -95,6 +97,7 @@ function parseServe(rest: readonly string[], env: Env): Result<Config> {
     etcd: endpoints === undefined ? undefined : { endpoints, username, password },
     prefix: s.get('prefix', envVars.prefix, parsePrefix) ?? defaults.prefix,
     xdsListen: s.get('xds-listen', envVars.xdsListen, listenAddress) ?? defaults.xdsListen,
+    envoyListener: s.get('envoy-listener', envVars.envoyListener, envoyListenerAddress) ?? DEFAULT_ENVOY_LISTENER,
     logLevel: s.get('log-level', envVars.logLevel, parseLogLevel) ?? defaults.logLevel,
     demo: s.get('demo', envVars.demo, parseBoolean) ?? false,
     dataDir: s.get('data-dir', envVars.dataDir, parseText),
@@ -125,6 +128,16 @@ const help = (topic: HelpTopic): Config => ({ command: 'help', topic });
 function listenAddress(raw: string): Result<string> {
   const r = parseHostPort(raw, { allowPortZero: true });
   return r.ok ? ok(formatHostPort(r.value)) : r;
+}
+
+const DEFAULT_ENVOY_LISTENER = { address: '0.0.0.0', port: 15001 } as const;
+
+/** Envoy binds listener addresses as given, so the host must be an IP literal. */
+function envoyListenerAddress(raw: string): Result<{ address: string; port: number }> {
+  const r = parseHostPort(raw, { allowPortZero: false });
+  if (!r.ok) return r;
+  if (isIP(r.value.host) === 0) return err(`"${r.value.host}" is not an IP address; Envoy binds listeners to IP addresses such as 0.0.0.0:15001`);
+  return ok({ address: r.value.host, port: r.value.port });
 }
 
 function dialAddress(raw: string): Result<string> {
