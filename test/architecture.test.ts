@@ -8,8 +8,8 @@ const SRC = path.resolve(import.meta.dir, '../src');
 const ALLOWED: Record<string, { modules: string[]; packages: string[] }> = {
   lib: { modules: [], packages: [] },
   config: { modules: ['lib'], packages: [] },
-  catalog: { modules: ['lib'], packages: [] },
-  registry: { modules: ['lib', 'catalog'], packages: ['etcd3', '@grpc/grpc-js'] },
+  catalog: { modules: ['lib'], packages: ['zod'] },
+  registry: { modules: ['lib', 'catalog'], packages: ['etcd3', '@grpc/grpc-js', 'zod'] },
   'xds/type-urls': { modules: [], packages: [] },
   'xds/proto': { modules: ['lib', 'xds/type-urls'], packages: ['protobufjs'] },
   'xds/grpc-bootstrap': { modules: ['lib'], packages: [] },

@@ -97,7 +97,25 @@ function sameService(a: Service | undefined, b: Service | undefined): boolean {
 
 /** Equal in everything that reaches xDS (the revision does not). */
 function sameInstance(a: Instance, b: Instance): boolean {
-  return a.key === b.key && a.host === b.host && a.port === b.port && a.weight === b.weight && a.service === b.service;
+  return (
+    a.key === b.key &&
+    a.service === b.service &&
+    a.host === b.host &&
+    a.port === b.port &&
+    a.weight === b.weight &&
+    a.priority === b.priority &&
+    a.version === b.version &&
+    a.draining === b.draining &&
+    a.locality.region === b.locality.region &&
+    a.locality.zone === b.locality.zone &&
+    a.locality.subZone === b.locality.subZone &&
+    sameTags(a.tags, b.tags)
+  );
+}
+
+function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
 function keyOwners(catalog: Catalog): Map<string, string> {

@@ -1,3 +1,10 @@
+/** xDS locality; empty strings when unknown. */
+export interface Locality {
+  readonly region: string;
+  readonly zone: string;
+  readonly subZone: string;
+}
+
 /** One registered instance of a service, as decoded from one etcd key. */
 export interface Instance {
   /** The etcd key that produced it: the instance's identity. */
@@ -8,8 +15,24 @@ export interface Instance {
   readonly port: number;
   /** Load-balancing weight, >= 1. */
   readonly weight: number;
+  readonly locality: Locality;
+  /** Failover priority, 0 = most preferred. */
+  readonly priority: number;
+  /** Version label (subsets select on it); '' when none. */
+  readonly version: string;
+  /** String labels (subsets select on them). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Being taken out of service: Envoy gets it as DRAINING, gRPC clients stop using it. */
+  readonly draining: boolean;
   /** etcd mod_revision of the key. */
   readonly revision: number;
+}
+
+export const NO_LOCALITY: Locality = { region: '', zone: '', subZone: '' };
+
+/** An instance with every optional field at its default; formats spread their findings over it. */
+export function instanceDefaults(key: string, service: string, host: string, port: number, revision: number): Instance {
+  return { key, service, host, port, weight: 1, locality: NO_LOCALITY, priority: 0, version: '', tags: {}, draining: false, revision };
 }
 
 export interface Service {

@@ -1,12 +1,13 @@
 import { describe, expect, test } from 'bun:test';
 import type { RawEntry } from '../source.ts';
+import { instanceDefaults } from '../../catalog/model.ts';
 import { plainFormat } from './plain.ts';
 
 const entry = (key: string, value = '', modRevision = 7): RawEntry => ({ key, value, modRevision, lease: '0' });
 const decode = (key: string, value = '') => plainFormat('/services/', entry(key, value));
 const instance = (service: string, host: string, port: number, weight = 1, key = `/services/${service}/${host.includes(':') ? `[${host}]` : host}:${port}`) => ({
   kind: 'instance' as const,
-  instance: { key, service, host, port, weight, revision: 7 },
+  instance: { ...instanceDefaults(key, service, host, port, 7), weight },
 });
 
 describe('plain format: keys', () => {
@@ -55,7 +56,22 @@ describe('plain format: values', () => {
     expect(decode('/services/a/10.0.0.1:80', '{"weight": 5}')).toEqual(instance('a', '10.0.0.1', 80, 5));
   });
   test('JSON without weight, and unknown fields, default to weight 1', () => {
-    expect(decode('/services/a/10.0.0.1:80', '{"zone":"z1"}')).toEqual(instance('a', '10.0.0.1', 80, 1));
+    expect(decode('/services/a/10.0.0.1:80', '{"color":"blue"}')).toEqual(instance('a', '10.0.0.1', 80, 1));
+  });
+  test('every field of the Switchyard value', () => {
+    const value = JSON.stringify({
+      weight: 3, region: 'eu', zone: 'eu-1a', sub_zone: 'rack4', priority: 1, version: 'v2',
+      tags: { track: 'canary' }, draining: true, metadata: { anything: [1, 2] },
+    });
+    const d = decode('/services/a/10.0.0.1:80', value);
+    expect(d).toEqual({
+      kind: 'instance',
+      instance: {
+        ...instanceDefaults('/services/a/10.0.0.1:80', 'a', '10.0.0.1', 80, 7),
+        weight: 3, locality: { region: 'eu', zone: 'eu-1a', subZone: 'rack4' }, priority: 1, version: 'v2',
+        tags: { track: 'canary' }, draining: true,
+      },
+    });
   });
   test.each([
     ['10.0.0.2:80', 'value must be empty, the address "10.0.0.1:80" or a JSON object'],
@@ -65,6 +81,13 @@ describe('plain format: values', () => {
     ['{"weight": 2000000}', 'got 2000000'],
     ['{"weight": ', 'value is not valid JSON'],
     ['[1]', 'value must be empty'],
+    ['{"priority": -1}', 'priority: expected an integer from 0 to 128, got -1'],
+    ['{"priority": 129}', 'priority: expected an integer from 0 to 128, got 129'],
+    ['{"zone": 5}', 'zone: expected a string, got 5'],
+    ['{"version": true}', 'version: expected a string, got true'],
+    ['{"tags": {"a": 1}}', 'tags.a: expected a string, got 1'],
+    ['{"tags": "x"}', 'tags: expected an object of string values'],
+    ['{"draining": "yes"}', 'draining: expected true or false, got "yes"'],
   ])('value %s is rejected: %s', (value, reason) => {
     const d = decode('/services/a/10.0.0.1:80', value);
     expect(d.kind === 'reject' && d.reason).toContain(reason);

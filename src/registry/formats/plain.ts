@@ -1,12 +1,14 @@
+import { instanceDefaults } from '../../catalog/model.ts';
 import { serviceNameProblem } from '../../catalog/service-name.ts';
+import { err, ok, type Result } from '../../lib/result.ts';
 import { formatHostPort, parseHostPort } from './address.ts';
 import type { Decoded, RegistrationFormat } from './format.ts';
-
-export const MAX_WEIGHT = 1_000_000;
+import { DEFAULT_FIELDS, readInstanceFields, type InstanceFields } from './switchyard-value.ts';
 
 /**
  * Switchyard's own layout: key `<prefix><service>/<host:port>`; value empty, the same address, or a
- * JSON object (`{"weight": 3}`). Placeholder keys (`<prefix><service>` or `.../`) are ignored.
+ * JSON object with optional `weight`, `region`/`zone`/`sub_zone`, `priority`, `version`, `tags`,
+ * `draining` and `metadata`. Placeholder keys (`<prefix><service>` or `.../`) are ignored.
  */
 export const plainFormat: RegistrationFormat = (prefix, entry): Decoded => {
   const rest = entry.key.slice(prefix.length);
@@ -21,45 +23,26 @@ export const plainFormat: RegistrationFormat = (prefix, entry): Decoded => {
   }
   const address = parseHostPort(addressText);
   if (!address.ok) return reject(address.errors.join('; '));
-  const value = parseValue(entry.value.trim(), formatHostPort(address.value));
-  if (!value.ok) return reject(value.reason);
-  return {
-    kind: 'instance',
-    instance: {
-      key: entry.key,
-      service,
-      host: address.value.host,
-      port: address.value.port,
-      weight: value.weight,
-      revision: entry.modRevision,
-    },
-  };
+  const fields = parseValue(entry.value.trim(), formatHostPort(address.value));
+  if (!fields.ok) return reject(fields.errors.join('; '));
+  const { host, port } = address.value;
+  return { kind: 'instance', instance: { ...instanceDefaults(entry.key, service, host, port, entry.modRevision), ...fields.value } };
 };
 
-type ValueResult = { ok: true; weight: number } | { ok: false; reason: string };
-
-function parseValue(value: string, address: string): ValueResult {
-  if (value === '') return { ok: true, weight: 1 };
+function parseValue(value: string, address: string): Result<InstanceFields> {
+  if (value === '') return ok(DEFAULT_FIELDS);
   if (!value.startsWith('{')) {
     const same = parseHostPort(value);
-    if (same.ok && formatHostPort(same.value) === address) return { ok: true, weight: 1 };
-    return { ok: false, reason: `value must be empty, the address "${address}" or a JSON object; got "${truncate(value)}"` };
+    if (same.ok && formatHostPort(same.value) === address) return ok(DEFAULT_FIELDS);
+    return err(`value must be empty, the address "${address}" or a JSON object; got "${truncate(value)}"`);
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch (e) {
-    return { ok: false, reason: `value is not valid JSON: ${(e as Error).message}` };
+    return err(`value is not valid JSON: ${(e as Error).message}`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { ok: false, reason: 'value must be a JSON object' };
-  }
-  const weight = (parsed as { weight?: unknown }).weight;
-  if (weight === undefined) return { ok: true, weight: 1 };
-  if (typeof weight !== 'number' || !Number.isInteger(weight) || weight < 1 || weight > MAX_WEIGHT) {
-    return { ok: false, reason: `weight: expected an integer from 1 to ${MAX_WEIGHT}, got ${JSON.stringify(weight)}` };
-  }
-  return { ok: true, weight };
+  return readInstanceFields(parsed);
 }
 
 const reject = (reason: string): Decoded => ({ kind: 'reject', reason });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import type { Instance } from '../../catalog/model.ts';
+import { instanceDefaults, type Instance } from '../../catalog/model.ts';
 import { encodeMessage } from '../proto.ts';
 import { buildEdsCluster } from '../resources/cluster.ts';
 import { buildLoadAssignment } from '../resources/endpoint.ts';
@@ -15,7 +15,7 @@ import { formatValidationErrors, validateMessage, validateResource } from './ind
 type Obj = Record<string, any>;
 
 function instance(host: string, port: number, weight = 1): Instance {
-  return { key: `/services/users/${host}:${port}`, service: 'users', host, port, weight, revision: 1 };
+  return { ...instanceDefaults(`/services/users/${host}:${port}`, 'users', host, port, 1), weight };
 }
 
 const clone = (o: object): Obj => structuredClone(o) as Obj;
