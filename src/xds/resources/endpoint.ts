@@ -1,11 +1,16 @@
 import type { Instance } from '../../catalog/model.ts';
 import { TypeUrl } from '../type-urls.ts';
-import type { BuiltResource } from './types.ts';
+import type { BuiltResource, ProtoObject } from './types.ts';
 
 /**
- * ClusterLoadAssignment for a set of instances. Always valid for every client: one locality that is
- * always set with weight >= 1, unique IP-literal endpoints (grpc-js NACKs duplicates, xds-notes §2.5),
- * and an empty assignment when there are no instances (never silence, xds-notes §1.9).
+ * ClusterLoadAssignment for a set of instances, valid for every client (xds-notes §2.5):
+ * - one LocalityLbEndpoints per (priority, region, zone, sub_zone), locality always set, weight = the sum
+ *   of its instances' weights (>= 1);
+ * - priorities renumbered to be contiguous from 0 (a gap is a NACK), keeping their order, so when every
+ *   instance of the most preferred priority is gone, the next one becomes priority 0;
+ * - unique IP-literal endpoints (grpc-js NACKs duplicates);
+ * - draining instances as DRAINING: Envoy stops new requests to them, gRPC clients drop them;
+ * - an empty assignment when there are no instances (never silence, xds-notes §1.9).
  */
 export function buildLoadAssignment(clusterName: string, instances: readonly Instance[]): BuiltResource {
   const seen = new Set<string>();
@@ -15,22 +20,32 @@ export function buildLoadAssignment(clusterName: string, instances: readonly Ins
     seen.add(address);
     return true;
   });
-  const message =
-    unique.length === 0
-      ? { cluster_name: clusterName }
-      : {
-          cluster_name: clusterName,
-          endpoints: [
-            {
-              locality: {},
-              load_balancing_weight: { value: unique.reduce((sum, i) => sum + i.weight, 0) },
-              lb_endpoints: unique.map((i) => ({
-                endpoint: { address: { socket_address: { address: i.host, port_value: i.port } } },
-                health_status: 'HEALTHY',
-                load_balancing_weight: { value: i.weight },
-              })),
-            },
-          ],
-        };
+  const priorities = [...new Set(unique.map((i) => i.priority))].sort((a, b) => a - b);
+  const groups = new Map<string, Instance[]>();
+  for (const i of unique) {
+    const k = JSON.stringify([priorities.indexOf(i.priority), i.locality.region, i.locality.zone, i.locality.subZone]);
+    let g = groups.get(k);
+    if (!g) groups.set(k, (g = []));
+    g.push(i);
+  }
+  const endpoints = [...groups.keys()].sort().map((k) => localityEndpoints(JSON.parse(k) as [number, string, string, string], groups.get(k)!));
+  const message = endpoints.length === 0 ? { cluster_name: clusterName } : { cluster_name: clusterName, endpoints };
   return { typeUrl: TypeUrl.ClusterLoadAssignment, name: clusterName, message };
+}
+
+function localityEndpoints([priority, region, zone, subZone]: [number, string, string, string], instances: Instance[]): ProtoObject {
+  const locality: Record<string, string> = {};
+  if (region) locality.region = region;
+  if (zone) locality.zone = zone;
+  if (subZone) locality.sub_zone = subZone;
+  return {
+    locality,
+    load_balancing_weight: { value: instances.reduce((sum, i) => sum + i.weight, 0) },
+    ...(priority > 0 ? { priority } : {}),
+    lb_endpoints: instances.map((i) => ({
+      endpoint: { address: { socket_address: { address: i.host, port_value: i.port } } },
+      health_status: i.draining ? 'DRAINING' : 'HEALTHY',
+      load_balancing_weight: { value: i.weight },
+    })),
+  };
 }

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { makeInstance } from '../../../test/fixtures/catalog.ts';
 import { decodeMessage } from '../proto.ts';
 import { TypeUrl } from '../type-urls.ts';
+import { validateResource } from '../validate/index.ts';
 import { encodeService } from './service.ts';
 
 const decodeAll = (name: string, instances = [makeInstance(name, 5001)]) =>
@@ -80,5 +81,42 @@ describe('proxyless resources on the wire', () => {
     expect(version(c, TypeUrl.Cluster)).toBe(version(a, TypeUrl.Cluster));
     expect(version(c, TypeUrl.ClusterLoadAssignment)).not.toBe(version(a, TypeUrl.ClusterLoadAssignment));
     expect(version(a, TypeUrl.ClusterLoadAssignment)).not.toBe(version(encodeService('t', []), TypeUrl.ClusterLoadAssignment));
+  });
+});
+
+describe('endpoint assignment: localities, priorities, draining', () => {
+  const cla = (instances: ReturnType<typeof makeInstance>[]) => decodeAll('s', instances)[TypeUrl.ClusterLoadAssignment];
+  const ep = (port: number, health = 'HEALTHY', weight = 1) => ({
+    endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: port } } },
+    health_status: health,
+    load_balancing_weight: { value: weight },
+  });
+
+  test('instances are grouped by locality and priority; priorities become contiguous from 0', () => {
+    const a = { region: 'eu', zone: 'a', subZone: '' };
+    const b = { region: 'eu', zone: 'b', subZone: 'r1' };
+    expect(
+      cla([
+        makeInstance('s', 1, { locality: a, priority: 3, weight: 2 }),
+        makeInstance('s', 2, { locality: a, priority: 3 }),
+        makeInstance('s', 3, { locality: b, priority: 3 }),
+        makeInstance('s', 4, { locality: a, priority: 7, draining: true }),
+      ]),
+    ).toEqual({
+      cluster_name: 's',
+      endpoints: [
+        { locality: { region: 'eu', zone: 'a' }, load_balancing_weight: { value: 3 }, lb_endpoints: [ep(1, 'HEALTHY', 2), ep(2)] },
+        { locality: { region: 'eu', zone: 'b', sub_zone: 'r1' }, load_balancing_weight: { value: 1 }, lb_endpoints: [ep(3)] },
+        { locality: { region: 'eu', zone: 'a' }, load_balancing_weight: { value: 1 }, priority: 1, lb_endpoints: [ep(4, 'DRAINING')] },
+      ],
+    });
+  });
+
+  test('assignments with zones, priorities and draining pass Envoy validation', () => {
+    const instances = [
+      makeInstance('s', 1, { locality: { region: 'r', zone: 'z', subZone: 's' }, priority: 2 }),
+      makeInstance('s', 2, { draining: true, host: '::1' }),
+    ];
+    for (const r of encodeService('s', instances)) expect(validateResource(r.typeUrl, r.bytes)).toEqual([]);
   });
 });
