@@ -2,7 +2,9 @@ import { hostname } from 'node:os';
 import type { Etcd3 } from 'etcd3';
 import type { Catalog } from './catalog/model.ts';
 import { createLogger, type Logger, type LogLevel } from './lib/logger.ts';
-import { createCatalogFeed, type FeedStats } from './registry/catalog-feed.ts';
+import { Code, SwitchyardError } from './lib/errors.ts';
+import { createCatalogFeed, createCatalogState, type FeedStats } from './registry/catalog-feed.ts';
+import type { RegistrationFormat } from './registry/formats/format.ts';
 import { createEtcdClient } from './registry/etcd-client.ts';
 import { createEtcdSource } from './registry/etcd-source.ts';
 import { plainFormat } from './registry/formats/plain.ts';
@@ -16,7 +18,9 @@ export interface SwitchyardOptions {
   etcd?: { endpoints: readonly string[]; username?: string; password?: string };
   /** Key prefix of registrations (default `/services/`). */
   prefix?: string;
-  /** A ready registry source instead of etcd (e.g. the memory registry); its prefix is used. */
+  /** More etcd prefixes to watch, each in its own format, e.g. `{ prefix: '/microservices/', format: FORMATS.kratos }`. */
+  sources?: readonly { prefix: string; format: RegistrationFormat }[];
+  /** A ready registry source instead of etcd (e.g. the memory registry), in Switchyard's format; its prefix is used. */
   source?: RegistrySource;
   /** `host:port` for the xDS gRPC server; port 0 picks a free one (default `127.0.0.1:18000`). */
   xdsListen?: string;
@@ -43,8 +47,8 @@ export interface Switchyard {
   readonly hooks: ServerHooks;
   /** Current catalog (services, rejected keys). */
   catalog(): Catalog;
-  /** Registry health and rejection count. */
-  registryStats(): Readonly<FeedStats>;
+  /** Registry health per watched prefix and the total count of rejected registrations. */
+  registryStats(): { readonly rejectedTotal: number; readonly sources: readonly Readonly<FeedStats>[] };
   /** The snapshot store (current encoded resources). */
   readonly snapshots: SnapshotStore;
   [Symbol.asyncDispose](): Promise<void>;
@@ -71,33 +75,36 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
   );
 
   let client: Etcd3 | undefined;
-  let source = options.source;
-  if (!source) {
+  const watched: { source: RegistrySource; format: RegistrationFormat }[] = [];
+  if (options.source) {
+    watched.push({ source: options.source, format: plainFormat });
+  } else {
     if (!options.etcd || options.etcd.endpoints.length === 0) {
-      throw new Error('createSwitchyard: give `etcd.endpoints` or a registry `source`');
+      throw new SwitchyardError(Code.InvalidArgument, 'createSwitchyard: give `etcd.endpoints` or a registry `source`');
     }
-    client = createEtcdClient(options.etcd);
-    source = createEtcdSource({
-      client,
-      prefix: options.prefix ?? '/services/',
-      logger: scoped(logger, 'etcd'),
-      endpoints: options.etcd.endpoints,
-    });
+    const etcd = createEtcdClient(options.etcd);
+    client = etcd;
+    const specs = [{ prefix: options.prefix ?? '/services/', format: plainFormat }, ...(options.sources ?? [])];
+    const duplicate = specs.find((spec, i) => specs.findIndex((o) => o.prefix === spec.prefix) !== i);
+    if (duplicate) throw new SwitchyardError(Code.InvalidArgument, `createSwitchyard: prefix "${duplicate.prefix}" is watched twice`);
+    for (const { prefix, format } of specs) {
+      const source = createEtcdSource({ client: etcd, prefix, logger: scoped(logger, 'etcd'), endpoints: options.etcd.endpoints });
+      watched.push({ source, format });
+    }
   }
-  const registrySource = source;
-  const feed = createCatalogFeed({
-    prefix: registrySource.prefix,
-    format: plainFormat,
-    logger: scoped(logger, 'registry'),
-    onUpdate: ({ catalog, changed }) => snapshots.update(catalog, changed),
-  });
+  const state = createCatalogState(({ catalog, changed }) => snapshots.update(catalog, changed));
+  const allPrefixes = watched.map((w) => w.source.prefix);
+  const feeds = watched.map(({ source, format }) => ({
+    source,
+    feed: createCatalogFeed({ prefix: source.prefix, format, logger: scoped(logger, 'registry'), state, allPrefixes }),
+  }));
 
   let server: XdsServer | undefined;
   let address = '';
   const stop = async () => {
     await server?.stop();
     server = undefined;
-    await registrySource.stop();
+    await Promise.all(feeds.map(({ source }) => source.stop()));
     snapshots.stop();
     client?.close();
     client = undefined;
@@ -105,8 +112,8 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
 
   return {
     async start() {
-      logger.info('starting', { registry: registrySource.description });
-      await registrySource.start(feed.sink);
+      logger.info('starting', { registry: feeds.map(({ source }) => source.description) });
+      await Promise.all(feeds.map(({ source, feed }) => source.start(feed.sink)));
       snapshots.flush();
       server = createXdsServer({
         source: snapshots,
@@ -116,15 +123,18 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         maxResponseBytes: options.maxResponseBytes,
       });
       address = await server.listen(options.xdsListen ?? '127.0.0.1:18000');
-      logger.info('xDS server listening', { address, services: feed.catalog().services.size });
+      logger.info('xDS server listening', { address, services: state.current().services.size });
     },
     stop,
     get xdsAddress() {
       return address;
     },
     hooks,
-    catalog: feed.catalog,
-    registryStats: feed.stats,
+    catalog: state.current,
+    registryStats: () => {
+      const sources = feeds.map(({ feed }) => feed.stats());
+      return { rejectedTotal: sources.reduce((n, s) => n + s.rejectedTotal, 0), sources };
+    },
     snapshots,
     [Symbol.asyncDispose]: stop,
   };

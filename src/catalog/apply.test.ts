@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { makeInstance } from '../../test/fixtures/catalog.ts';
-import { applyEvents, replaceAll } from './apply.ts';
+import { applyEvents, replaceScope } from './apply.ts';
 import { emptyCatalog, type CatalogEvent } from './model.ts';
 
 const upsert = (service: string, port: number, revision = 1, weight = 1): CatalogEvent => ({
@@ -48,10 +48,11 @@ describe('applyEvents', () => {
   });
 });
 
-describe('replaceAll', () => {
+describe('replaceScope', () => {
+  const all = () => true;
   test('reports exactly the services that differ from the previous catalog', () => {
     const before = applyEvents(emptyCatalog, [upsert('a', 1), upsert('b', 1), upsert('c', 1)]).catalog;
-    const { catalog, changed } = replaceAll(before, [upsert('a', 1, 7), upsert('b', 2, 7), upsert('d', 1, 7)], 10);
+    const { catalog, changed } = replaceScope(before, [upsert('a', 1, 7), upsert('b', 2, 7), upsert('d', 1, 7)], 10, all);
     expect([...changed].sort()).toEqual(['b', 'c', 'd']);
     expect(catalog.revision).toBe(10);
     expect([...catalog.services.keys()].sort()).toEqual(['a', 'b', 'd']);
@@ -60,9 +61,17 @@ describe('replaceAll', () => {
   test('a key that is now rejected keeps its previous instance', () => {
     const before = applyEvents(emptyCatalog, [upsert('a', 1)]).catalog;
     const rejection = { key: key('a', 1), reason: 'bad', revision: 4 };
-    const { catalog, changed } = replaceAll(before, [{ type: 'reject', rejection }], 4);
+    const { catalog, changed } = replaceScope(before, [{ type: 'reject', rejection }], 4, all);
     expect(catalog.services.get('a')?.instances.map((i) => i.port)).toEqual([1]);
     expect(catalog.rejected.get(key('a', 1))).toEqual(rejection);
     expect(changed.size).toBe(0);
+  });
+
+  test('keys outside the scope are left alone', () => {
+    const other = { type: 'upsert' as const, instance: makeInstance('x', 9, { key: '/other/x/127.0.0.1:9' }) };
+    const before = applyEvents(emptyCatalog, [upsert('a', 1), other]).catalog;
+    const { catalog, changed } = replaceScope(before, [], 5, (k) => k.startsWith('/services/'));
+    expect([...catalog.services.keys()]).toEqual(['x']);
+    expect([...changed]).toEqual(['a']);
   });
 });

@@ -1,4 +1,4 @@
-import type { Catalog, CatalogEvent, Instance, Rejection, Service } from './model.ts';
+import type { Catalog, CatalogEvent, Instance, Service } from './model.ts';
 
 export interface CatalogUpdate {
   readonly catalog: Catalog;
@@ -64,26 +64,29 @@ export function applyEvents(catalog: Catalog, events: readonly CatalogEvent[]): 
   return { catalog: { services, rejected, revision }, changed };
 }
 
-/** Replaces the whole catalog with an authoritative listing (after an etcd list), reporting what differs. */
-export function replaceAll(previous: Catalog, events: readonly CatalogEvent[], revision: number): CatalogUpdate {
-  const fresh = applyEvents({ services: new Map(), rejected: new Map(), revision: 0 }, events).catalog;
-  const changed = new Set<string>();
-  for (const name of new Set([...previous.services.keys(), ...fresh.services.keys()])) {
-    if (!sameService(previous.services.get(name), fresh.services.get(name))) changed.add(name);
+/**
+ * Replaces what a catalog holds for the keys in one scope (one watched prefix) with an authoritative
+ * listing of that scope, as after an etcd list; keys outside the scope are untouched. Only what differs
+ * is reported as changed, and a key that is now rejected keeps its last valid instance.
+ */
+export function replaceScope(
+  previous: Catalog,
+  events: readonly CatalogEvent[],
+  revision: number,
+  inScope: (key: string) => boolean,
+): CatalogUpdate {
+  const listed = new Set(events.map(eventKey));
+  const removals: CatalogEvent[] = [];
+  const unlisted = (key: string) => inScope(key) && !listed.has(key);
+  for (const s of previous.services.values()) {
+    for (const i of s.instances) if (unlisted(i.key)) removals.push({ type: 'remove', key: i.key, revision });
   }
-  // Rejected keys that still exist keep their previous instance, as in applyEvents.
-  const services = new Map(fresh.services);
-  for (const key of fresh.rejected.keys()) {
-    const old = findInstance(previous, key);
-    if (!old) continue;
-    const svc = services.get(old.service);
-    const instances = new Map((svc?.instances ?? []).map((i) => [i.key, i]));
-    instances.set(key, old);
-    services.set(old.service, toService(old.service, instances));
-    if (sameService(previous.services.get(old.service), services.get(old.service))) changed.delete(old.service);
-  }
-  return { catalog: { services, rejected: fresh.rejected as Map<string, Rejection>, revision }, changed };
+  for (const key of previous.rejected.keys()) if (unlisted(key)) removals.push({ type: 'remove', key, revision });
+  const update = applyEvents(previous, [...removals, ...events]);
+  return { catalog: { ...update.catalog, revision: Math.max(update.catalog.revision, revision) }, changed: update.changed };
 }
+
+const eventKey = (e: CatalogEvent): string => (e.type === 'upsert' ? e.instance.key : e.type === 'remove' ? e.key : e.rejection.key);
 
 function toService(name: string, instances: ReadonlyMap<string, Instance>): Service {
   return { name, instances: [...instances.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };
@@ -124,10 +127,3 @@ function keyOwners(catalog: Catalog): Map<string, string> {
   return owners;
 }
 
-function findInstance(catalog: Catalog, key: string): Instance | undefined {
-  for (const s of catalog.services.values()) {
-    const found = s.instances.find((i) => i.key === key);
-    if (found) return found;
-  }
-  return undefined;
-}

@@ -1,33 +1,52 @@
-import { applyEvents, replaceAll, type CatalogUpdate } from '../catalog/apply.ts';
+import { applyEvents, replaceScope, type CatalogUpdate } from '../catalog/apply.ts';
 import { emptyCatalog, type Catalog, type CatalogEvent } from '../catalog/model.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { RegistrationFormat } from './formats/format.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.ts';
 
+/** The one current catalog that every feed writes to. */
+export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
+  let catalog: Catalog = emptyCatalog;
+  return {
+    current: (): Catalog => catalog,
+    apply(change: (current: Catalog) => CatalogUpdate): void {
+      const update = change(catalog);
+      catalog = update.catalog;
+      onUpdate(update);
+    },
+  };
+}
+
+export type CatalogState = ReturnType<typeof createCatalogState>;
+
 export interface CatalogFeedOptions {
   prefix: string;
   format: RegistrationFormat;
   logger: Logger;
-  /** Called after every reset or batch that changed the catalog (also when only rejections changed). */
-  onUpdate: (update: CatalogUpdate) => void;
+  state: CatalogState;
+  /** Every prefix watched: a key belongs to the longest prefix it starts with, so nested prefixes can coexist. */
+  allPrefixes?: readonly string[];
 }
 
 export interface FeedStats {
-  /** Keys rejected since start, by count of rejection events. */
+  readonly prefix: string;
+  /** Rejection events since start. */
   rejectedTotal: number;
   status: SourceStatus;
 }
 
 /**
- * The sink a registry source writes to: decodes raw keys with the prefix's format into catalog events
- * and keeps the current catalog. Bad keys are logged with their reason and counted; nothing else is
- * affected by them.
+ * The sink one registry source (one prefix) writes to: decodes raw keys with the prefix's format into
+ * catalog events. A list replaces only this prefix's keys. Bad keys are logged with their reason and
+ * counted; nothing else is affected by them.
  */
-export function createCatalogFeed({ prefix, format, logger, onUpdate }: CatalogFeedOptions) {
-  let catalog: Catalog = emptyCatalog;
-  const stats: FeedStats = { rejectedTotal: 0, status: { state: 'connecting', since: Date.now(), revision: 0 } };
+export function createCatalogFeed({ prefix, format, logger, state, allPrefixes = [prefix] }: CatalogFeedOptions) {
+  const stats: FeedStats = { prefix, rejectedTotal: 0, status: { state: 'connecting', since: Date.now(), revision: 0 } };
+  const longer = allPrefixes.filter((p) => p.length > prefix.length && p.startsWith(prefix));
+  const inScope = (key: string) => key.startsWith(prefix) && !longer.some((p) => key.startsWith(p));
 
   const decode = (entry: RawEntry): CatalogEvent | undefined => {
+    if (!inScope(entry.key)) return undefined;
     const d = format(prefix, entry);
     switch (d.kind) {
       case 'instance':
@@ -41,27 +60,21 @@ export function createCatalogFeed({ prefix, format, logger, onUpdate }: CatalogF
     }
   };
 
-  const publish = (update: CatalogUpdate) => {
-    catalog = update.catalog;
-    onUpdate(update);
-  };
-
   const sink: RegistrySink = {
     reset(entries, revision) {
       const events = entries.map(decode).filter((e) => e !== undefined);
-      publish(replaceAll(catalog, events, revision));
+      state.apply((catalog) => replaceScope(catalog, events, revision, inScope));
     },
     apply(changes: readonly RawChange[]) {
-      const events: CatalogEvent[] = [];
-      for (const c of changes) {
-        if (c.type === 'delete') events.push({ type: 'remove', key: c.key, revision: c.modRevision });
-        else {
-          const e = decode(c.entry);
+      const events = changes
+        .filter((c) => inScope(c.type === 'delete' ? c.key : c.entry.key))
+        .map((c): CatalogEvent => {
+          if (c.type === 'delete') return { type: 'remove', key: c.key, revision: c.modRevision };
           // A key that turned into a placeholder no longer registers anything.
-          events.push(e ?? { type: 'remove', key: c.entry.key, revision: c.entry.modRevision });
-        }
-      }
-      publish(applyEvents(catalog, events));
+          return decode(c.entry) ?? { type: 'remove', key: c.entry.key, revision: c.entry.modRevision };
+        });
+      if (events.length === 0) return;
+      state.apply((catalog) => applyEvents(catalog, events));
     },
     status(status) {
       if (status.state !== stats.status.state) {
@@ -72,7 +85,7 @@ export function createCatalogFeed({ prefix, format, logger, onUpdate }: CatalogF
     },
   };
 
-  return { sink, catalog: () => catalog, stats: (): Readonly<FeedStats> => stats };
+  return { sink, stats: (): Readonly<FeedStats> => stats };
 }
 
 export type CatalogFeed = ReturnType<typeof createCatalogFeed>;
