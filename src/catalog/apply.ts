@@ -10,7 +10,12 @@ export interface CatalogUpdate {
  * Applies decoded events to a catalog and returns a new one; the input is not modified.
  * A rejected key keeps its last valid instance (a bad write loses nothing) and is listed in `rejected`.
  */
-export function applyEvents(catalog: Catalog, events: readonly CatalogEvent[]): CatalogUpdate {
+export function applyEvents(
+  catalog: Catalog,
+  events: readonly CatalogEvent[],
+  /** Which service a key belongs to in `catalog`; callers that keep an index pass it to avoid a full scan. */
+  ownerIn: (key: string) => string | undefined = ownersOf(catalog),
+): CatalogUpdate {
   const byService = new Map<string, Map<string, Instance>>();
   const touched = (name: string): Map<string, Instance> => {
     let m = byService.get(name);
@@ -20,7 +25,12 @@ export function applyEvents(catalog: Catalog, events: readonly CatalogEvent[]): 
     }
     return m;
   };
-  const owner = keyOwners(catalog);
+  const moved = new Map<string, string | undefined>();
+  const owner = {
+    get: (key: string) => (moved.has(key) ? moved.get(key) : ownerIn(key)),
+    set: (key: string, service: string) => moved.set(key, service),
+    delete: (key: string) => moved.set(key, undefined),
+  };
   const rejected = new Map(catalog.rejected);
   let revision = catalog.revision;
 
@@ -121,9 +131,14 @@ function sameTags(a: Readonly<Record<string, string>>, b: Readonly<Record<string
   return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
 }
 
-function keyOwners(catalog: Catalog): Map<string, string> {
-  const owners = new Map<string, string>();
-  for (const s of catalog.services.values()) for (const i of s.instances) owners.set(i.key, s.name);
-  return owners;
+function ownersOf(catalog: Catalog): (key: string) => string | undefined {
+  let owners: Map<string, string> | undefined;
+  return (key) => {
+    if (!owners) {
+      owners = new Map();
+      for (const s of catalog.services.values()) for (const i of s.instances) owners.set(i.key, s.name);
+    }
+    return owners.get(key);
+  };
 }
 

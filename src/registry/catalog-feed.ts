@@ -4,15 +4,32 @@ import type { Logger } from '../lib/logger.ts';
 import type { RegistrationFormat } from './formats/format.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.ts';
 
-/** The one current catalog that every feed writes to. */
+/**
+ * The one current catalog that every feed writes to, with an index of which service each key belongs
+ * to, so applying a watch event costs what the event touches, not the size of the catalog.
+ */
 export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
   let catalog: Catalog = emptyCatalog;
+  const owners = new Map<string, string>();
+  const publish = (update: CatalogUpdate, events: readonly CatalogEvent[]) => {
+    catalog = update.catalog;
+    for (const e of events) {
+      if (e.type === 'upsert') owners.set(e.instance.key, e.instance.service);
+      // A rejected key keeps its previous instance, and so its owner.
+      else if (e.type === 'remove') owners.delete(e.key);
+    }
+    onUpdate(update);
+  };
   return {
     current: (): Catalog => catalog,
-    apply(change: (current: Catalog) => CatalogUpdate): void {
-      const update = change(catalog);
-      catalog = update.catalog;
-      onUpdate(update);
+    apply(events: readonly CatalogEvent[]): void {
+      publish(applyEvents(catalog, events, (key) => owners.get(key)), events);
+    },
+    replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean): void {
+      const update = replaceScope(catalog, events, revision, inScope);
+      const listed = new Set(events.map((e) => (e.type === 'upsert' ? e.instance.key : e.type === 'remove' ? e.key : e.rejection.key)));
+      for (const key of [...owners.keys()]) if (inScope(key) && !listed.has(key)) owners.delete(key);
+      publish(update, events);
     },
   };
 }
@@ -63,7 +80,7 @@ export function createCatalogFeed({ prefix, format, logger, state, allPrefixes =
   const sink: RegistrySink = {
     reset(entries, revision) {
       const events = entries.map(decode).filter((e) => e !== undefined);
-      state.apply((catalog) => replaceScope(catalog, events, revision, inScope));
+      state.replaceScope(events, revision, inScope);
     },
     apply(changes: readonly RawChange[]) {
       const events = changes
@@ -74,7 +91,7 @@ export function createCatalogFeed({ prefix, format, logger, state, allPrefixes =
           return decode(c.entry) ?? { type: 'remove', key: c.entry.key, revision: c.entry.modRevision };
         });
       if (events.length === 0) return;
-      state.apply((catalog) => applyEvents(catalog, events));
+      state.apply(events);
     },
     status(status) {
       if (status.state !== stats.status.state) {

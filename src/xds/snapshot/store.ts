@@ -41,10 +41,10 @@ export function createSnapshotStore({
   envoyListener = { address: '0.0.0.0', port: 15001 },
   encode = encodeService,
 }: SnapshotStoreOptions) {
-  const table = new Map<AdsTypeUrl, Map<string, EncodedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
-  const setResource = (t: Map<AdsTypeUrl, Map<string, EncodedResource>>, r: EncodedResource) => t.get(r.typeUrl)!.set(r.name, r);
-  setResource(table, encodeResource(buildOutboundListener(envoyListener)));
-  setResource(table, encodeResource(buildOutboundRoute([])));
+  const table = new Map<AdsTypeUrl, ReadonlyMap<string, EncodedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  for (const r of [encodeResource(buildOutboundListener(envoyListener)), encodeResource(buildOutboundRoute([]))]) {
+    table.set(r.typeUrl, new Map([[r.name, r]]));
+  }
   let snapshot = new Snapshot(0, new Map(table));
   let pendingCatalog: Catalog | undefined;
   const pending = new Set<string>();
@@ -53,44 +53,65 @@ export function createSnapshotStore({
   const listeners = new Set<SnapshotListener>();
   let encodeFailures = 0;
 
+  /** Each service's resources as last published, to know what a rebuild removes. */
+  const owned = new Map<string, readonly EncodedResource[]>();
+
   function build(): void {
     timer = undefined;
     const catalog = pendingCatalog;
     if (!catalog) return;
     pendingCatalog = undefined;
-    const changes = new Map<AdsTypeUrl, Set<string>>();
-    const nextTable = new Map([...table].map(([t, m]) => [t, new Map(m)]));
+    const edits = new Map<AdsTypeUrl, Map<string, EncodedResource | undefined>>();
+    const edit = (typeUrl: AdsTypeUrl, name: string, r: EncodedResource | undefined) => {
+      let m = edits.get(typeUrl);
+      if (!m) edits.set(typeUrl, (m = new Map()));
+      m.set(name, r);
+    };
     let membershipChanged = false;
     for (const name of pending) {
       const service = catalog.services.get(name);
-      if (Boolean(service) !== table.get(TypeUrl.Cluster)!.has(name)) membershipChanged = true;
-      let encoded: EncodedResource[] = [];
+      let after: readonly EncodedResource[] = [];
       if (service) {
         try {
-          encoded = encode(name, service.instances);
+          after = encode(name, service.instances);
         } catch (e) {
           encodeFailures++;
           logger.error('service not published, its previous resources stay in force', { service: name, error: errorMessage(e) });
           continue;
         }
       }
-      for (const [typeUrl, byName] of nextTable) {
-        if (byName.delete(name)) changesFor(changes, typeUrl).add(name);
+      const before = owned.get(name) ?? [];
+      if ((before.length > 0) !== (after.length > 0)) membershipChanged = true;
+      const previous = new Map(before.map((r) => [resourceId(r), r]));
+      for (const r of after) {
+        const old = previous.get(resourceId(r));
+        previous.delete(resourceId(r));
+        // Unchanged bytes are not a change: nothing is pushed for them.
+        if (old?.version !== r.version) edit(r.typeUrl, r.name, r);
       }
-      for (const r of encoded) {
-        nextTable.get(r.typeUrl)!.set(r.name, r);
-        changesFor(changes, r.typeUrl).add(r.name);
-      }
+      for (const gone of previous.values()) edit(gone.typeUrl, gone.name, undefined);
+      if (after.length > 0) owned.set(name, after);
+      else owned.delete(name);
     }
     pending.clear();
     if (membershipChanged) {
       // The sidecar route lists every service; it changes only when services come or go.
       const route = encodeResource(buildOutboundRoute([...catalog.services.keys()]));
-      setResource(nextTable, route);
-      changesFor(changes, route.typeUrl).add(route.name);
+      edit(route.typeUrl, route.name, route);
     }
-    for (const [t, m] of nextTable) table.set(t, m);
-    snapshot = new Snapshot(catalog.revision, nextTable);
+    const changes = new Map<AdsTypeUrl, Set<string>>();
+    for (const [typeUrl, byName] of edits) {
+      // Copy-on-write per type: a snapshot already handed out never changes.
+      const next = new Map(table.get(typeUrl));
+      for (const [name, r] of byName) {
+        if (r) next.set(name, r);
+        else next.delete(name);
+      }
+      table.set(typeUrl, next);
+      changes.set(typeUrl, new Set(byName.keys()));
+    }
+    snapshot = new Snapshot(catalog.revision, new Map(table));
+    if (changes.size === 0) return;
     for (const l of listeners) {
       try {
         l(snapshot, changes);
@@ -136,8 +157,4 @@ export type SnapshotStore = ReturnType<typeof createSnapshotStore>;
 type Timer = { immediate: ReturnType<typeof setImmediate> } | { timeout: ReturnType<typeof setTimeout> };
 const cancel = (t: Timer) => ('immediate' in t ? clearImmediate(t.immediate) : clearTimeout(t.timeout));
 
-function changesFor(changes: Map<AdsTypeUrl, Set<string>>, typeUrl: AdsTypeUrl): Set<string> {
-  let s = changes.get(typeUrl);
-  if (!s) changes.set(typeUrl, (s = new Set()));
-  return s;
-}
+const resourceId = (r: EncodedResource) => `${r.typeUrl} ${r.name}`;
