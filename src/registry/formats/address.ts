@@ -25,7 +25,7 @@ export function parseHostPort(text: string): Result<HostPort> {
     if (colon < 0) return err(`address "${text}": expected host:port`);
     host = text.slice(0, colon);
     portText = text.slice(colon + 1);
-    if (host.includes(':')) return err(`address "${text}": write IPv6 addresses in brackets, e.g. [${host}]:${portText}`);
+    if (isIP(host) === 6) return err(`address "${text}": write IPv6 addresses in brackets, e.g. [${host}]:${portText}`);
     if (isIP(host) !== 4) return err(`address "${text}": host "${host}" is not an IP address (hostnames are not resolved)`);
   }
   const port = parsePort(portText);

@@ -1,0 +1,32 @@
+import { serviceNameProblem } from '../../catalog/service-name.ts';
+
+export type InstanceKey =
+  | { readonly kind: 'key'; readonly service: string; readonly id: string }
+  | { readonly kind: 'ignore' }
+  | { readonly kind: 'reject'; readonly reason: string };
+
+export interface KeyShape {
+  /** How the part after `<service>/` is called in messages, e.g. `<host:port>`. */
+  readonly idLabel: string;
+  /** Whether that part may contain '/' (opaque ids may; addresses may not). */
+  readonly nested: boolean;
+}
+
+/**
+ * Splits `<prefix><service>/<id>`, the layout of every supported format. Keys outside the prefix, the
+ * prefix itself and directory placeholders (`<prefix><service>`, `<prefix><service>/`) register nothing.
+ */
+export function splitInstanceKey(prefix: string, key: string, { idLabel, nested }: KeyShape): InstanceKey {
+  if (!key.startsWith(prefix)) return { kind: 'ignore' };
+  const rest = key.slice(prefix.length);
+  const slash = rest.indexOf('/');
+  if (slash < 0 || slash === rest.length - 1) return { kind: 'ignore' };
+  const service = rest.slice(0, slash);
+  const id = rest.slice(slash + 1);
+  const nameProblem = serviceNameProblem(service);
+  if (nameProblem) return { kind: 'reject', reason: nameProblem };
+  if (!nested && id.includes('/')) {
+    return { kind: 'reject', reason: `expected ${prefix}<service>/${idLabel}, found extra path segments after "${service}/"` };
+  }
+  return { kind: 'key', service, id };
+}
