@@ -4,7 +4,8 @@ import type { Catalog } from './catalog/model.ts';
 import { createLogger, type Logger, type LogLevel } from './lib/logger.ts';
 import { Code, SwitchyardError } from './lib/errors.ts';
 import { createCatalogFeed, createCatalogState, type FeedStats } from './registry/catalog-feed.ts';
-import type { RegistrationFormat } from './registry/formats/format.ts';
+import { registrations, type KeyReader, type RegistrationFormat } from './registry/formats/format.ts';
+import { DEFAULT_ROUTES_PREFIX, policyReader } from './registry/policy-reader.ts';
 import { createEtcdClient } from './registry/etcd-client.ts';
 import { createEtcdSource } from './registry/etcd-source.ts';
 import { plainFormat } from './registry/formats/plain.ts';
@@ -20,8 +21,12 @@ export interface SwitchyardOptions {
   prefix?: string;
   /** More etcd prefixes to watch, each in its own format, e.g. `{ prefix: '/microservices/', format: FORMATS.kratos }`. */
   sources?: readonly { prefix: string; format: RegistrationFormat }[];
+  /** Where route policies live in etcd (default `/switchyard/routes/`). */
+  routesPrefix?: string;
   /** A ready registry source instead of etcd (e.g. the memory registry), in Switchyard's format; its prefix is used. */
   source?: RegistrySource;
+  /** With `source`: a source of route policies. */
+  routesSource?: RegistrySource;
   /** `host:port` for the xDS gRPC server; port 0 picks a free one (default `127.0.0.1:18000`). */
   xdsListen?: string;
   logger?: Logger;
@@ -75,28 +80,33 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
   );
 
   let client: Etcd3 | undefined;
-  const watched: { source: RegistrySource; format: RegistrationFormat }[] = [];
+  const watched: { source: RegistrySource; reader: KeyReader }[] = [];
   if (options.source) {
-    watched.push({ source: options.source, format: plainFormat });
+    watched.push({ source: options.source, reader: registrations(plainFormat) });
+    if (options.routesSource) watched.push({ source: options.routesSource, reader: policyReader });
   } else {
     if (!options.etcd || options.etcd.endpoints.length === 0) {
       throw new SwitchyardError(Code.InvalidArgument, 'createSwitchyard: give `etcd.endpoints` or a registry `source`');
     }
     const etcd = createEtcdClient(options.etcd);
     client = etcd;
-    const specs = [{ prefix: options.prefix ?? '/services/', format: plainFormat }, ...(options.sources ?? [])];
+    const specs: { prefix: string; reader: KeyReader }[] = [
+      { prefix: options.prefix ?? '/services/', reader: registrations(plainFormat) },
+      ...(options.sources ?? []).map(({ prefix, format }) => ({ prefix, reader: registrations(format) })),
+      { prefix: options.routesPrefix ?? DEFAULT_ROUTES_PREFIX, reader: policyReader },
+    ];
     const duplicate = specs.find((spec, i) => specs.findIndex((o) => o.prefix === spec.prefix) !== i);
     if (duplicate) throw new SwitchyardError(Code.InvalidArgument, `createSwitchyard: prefix "${duplicate.prefix}" is watched twice`);
-    for (const { prefix, format } of specs) {
+    for (const { prefix, reader } of specs) {
       const source = createEtcdSource({ client: etcd, prefix, logger: scoped(logger, 'etcd'), endpoints: options.etcd.endpoints });
-      watched.push({ source, format });
+      watched.push({ source, reader });
     }
   }
   const state = createCatalogState(({ catalog, changed }) => snapshots.update(catalog, changed));
   const allPrefixes = watched.map((w) => w.source.prefix);
-  const feeds = watched.map(({ source, format }) => ({
+  const feeds = watched.map(({ source, reader }) => ({
     source,
-    feed: createCatalogFeed({ prefix: source.prefix, format, logger: scoped(logger, 'registry'), state, allPrefixes }),
+    feed: createCatalogFeed({ prefix: source.prefix, reader, logger: scoped(logger, 'registry'), state, allPrefixes }),
   }));
 
   let server: XdsServer | undefined;

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { makeInstance } from '../../test/fixtures/catalog.ts';
 import { applyEvents, replaceScope } from './apply.ts';
 import { emptyCatalog, type CatalogEvent } from './model.ts';
+import { parseRoutePolicyValue } from './route-policy.ts';
 
 const upsert = (service: string, port: number, revision = 1, weight = 1): CatalogEvent => ({
   type: 'upsert',
@@ -72,6 +73,39 @@ describe('replaceScope', () => {
     const before = applyEvents(emptyCatalog, [upsert('a', 1), other]).catalog;
     const { catalog, changed } = replaceScope(before, [], 5, (k) => k.startsWith('/services/'));
     expect([...catalog.services.keys()]).toEqual(['x']);
+    expect([...changed]).toEqual(['a']);
+  });
+});
+
+describe('route policies', () => {
+  const parsed = parseRoutePolicyValue(JSON.stringify({ subsets: { v2: { version: 'v2' } }, routes: [{ split: { '*': 90, v2: 10 } }] }));
+  if (!parsed.ok) throw new Error(parsed.errors.join());
+  const policy = parsed.value;
+  const put = (p = policy, revision = 5): CatalogEvent => ({ type: 'policy', key: '/switchyard/routes/a', service: 'a', policy: p, revision });
+
+  test('a policy marks its service changed once; an identical re-put changes nothing; a delete returns to the default', () => {
+    const first = applyEvents(emptyCatalog, [put()]);
+    expect(first.catalog.policies.get('a')).toEqual({ key: '/switchyard/routes/a', policy });
+    expect([...first.changed]).toEqual(['a']);
+    expect(applyEvents(first.catalog, [put(structuredClone(policy), 6)]).changed.size).toBe(0);
+    const deleted = applyEvents(first.catalog, [{ type: 'policy', key: '/switchyard/routes/a', service: 'a', policy: undefined, revision: 7 }]);
+    expect(deleted.catalog.policies.size).toBe(0);
+    expect([...deleted.changed]).toEqual(['a']);
+  });
+
+  test('a rejected policy leaves the last valid one in force and is listed', () => {
+    const first = applyEvents(emptyCatalog, [put()]).catalog;
+    const rejection = { key: '/switchyard/routes/a', reason: 'routes[0].split: weights sum to 95, expected 100', revision: 8 };
+    const { catalog, changed } = applyEvents(first, [{ type: 'reject', rejection }]);
+    expect(catalog.policies.get('a')?.policy).toBe(policy);
+    expect(catalog.rejected.get(rejection.key)).toEqual(rejection);
+    expect(changed.size).toBe(0);
+  });
+
+  test('a list without the policy key removes the policy', () => {
+    const first = applyEvents(emptyCatalog, [put()]).catalog;
+    const { catalog, changed } = replaceScope(first, [], 9, (k) => k.startsWith('/switchyard/routes/'));
+    expect(catalog.policies.size).toBe(0);
     expect([...changed]).toEqual(['a']);
   });
 });

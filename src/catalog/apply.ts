@@ -1,4 +1,5 @@
-import type { Catalog, CatalogEvent, Instance, Service } from './model.ts';
+import { eventKey, type Catalog, type CatalogEvent, type Instance, type Service } from './model.ts';
+import { samePolicy } from './route-policy.ts';
 
 export interface CatalogUpdate {
   readonly catalog: Catalog;
@@ -32,6 +33,8 @@ export function applyEvents(
     delete: (key: string) => moved.set(key, undefined),
   };
   const rejected = new Map(catalog.rejected);
+  let policies = catalog.policies;
+  const changedPolicies = new Set<string>();
   let revision = catalog.revision;
 
   for (const e of events) {
@@ -58,11 +61,23 @@ export function applyEvents(
         rejected.set(e.rejection.key, e.rejection);
         revision = Math.max(revision, e.rejection.revision);
         break;
+      case 'policy': {
+        // A rejected policy arrives as 'reject' and leaves the last valid one in force.
+        rejected.delete(e.key);
+        revision = Math.max(revision, e.revision);
+        if (samePolicy(policies.get(e.service)?.policy, e.policy)) break;
+        const next = new Map(policies);
+        if (e.policy) next.set(e.service, { key: e.key, policy: e.policy });
+        else next.delete(e.service);
+        policies = next;
+        changedPolicies.add(e.service);
+        break;
+      }
     }
   }
 
   const services = new Map(catalog.services);
-  const changed = new Set<string>();
+  const changed = new Set<string>(changedPolicies);
   for (const [name, instances] of byService) {
     const before = catalog.services.get(name);
     const after = instances.size === 0 ? undefined : toService(name, instances);
@@ -71,7 +86,7 @@ export function applyEvents(
     if (after) services.set(name, after);
     else services.delete(name);
   }
-  return { catalog: { services, rejected, revision }, changed };
+  return { catalog: { services, policies, rejected, revision }, changed };
 }
 
 /**
@@ -92,11 +107,13 @@ export function replaceScope(
     for (const i of s.instances) if (unlisted(i.key)) removals.push({ type: 'remove', key: i.key, revision });
   }
   for (const key of previous.rejected.keys()) if (unlisted(key)) removals.push({ type: 'remove', key, revision });
+  for (const [service, { key }] of previous.policies) {
+    if (unlisted(key)) removals.push({ type: 'policy', key, service, policy: undefined, revision });
+  }
   const update = applyEvents(previous, [...removals, ...events]);
   return { catalog: { ...update.catalog, revision: Math.max(update.catalog.revision, revision) }, changed: update.changed };
 }
 
-const eventKey = (e: CatalogEvent): string => (e.type === 'upsert' ? e.instance.key : e.type === 'remove' ? e.key : e.rejection.key);
 
 function toService(name: string, instances: ReadonlyMap<string, Instance>): Service {
   return { name, instances: [...instances.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };

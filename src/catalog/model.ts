@@ -1,3 +1,5 @@
+import type { RoutePolicy } from './route-policy.ts';
+
 /** xDS locality; empty strings when unknown. */
 export interface Locality {
   readonly region: string;
@@ -48,8 +50,16 @@ export interface Rejection {
   readonly revision: number;
 }
 
+/** A service's route policy and the etcd key it came from. */
+export interface PolicyEntry {
+  readonly key: string;
+  readonly policy: RoutePolicy;
+}
+
 export interface Catalog {
   readonly services: ReadonlyMap<string, Service>;
+  /** Route policies by service; a service without one gets the default route. */
+  readonly policies: ReadonlyMap<string, PolicyEntry>;
   readonly rejected: ReadonlyMap<string, Rejection>;
   /** Highest etcd revision applied. */
   readonly revision: number;
@@ -59,6 +69,12 @@ export interface Catalog {
 export type CatalogEvent =
   | { readonly type: 'upsert'; readonly instance: Instance }
   | { readonly type: 'remove'; readonly key: string; readonly revision: number }
+  /** A policy key was written (`policy`) or deleted (`undefined`: back to the default route). */
+  | { readonly type: 'policy'; readonly key: string; readonly service: string; readonly policy: RoutePolicy | undefined; readonly revision: number }
   | { readonly type: 'reject'; readonly rejection: Rejection };
 
-export const emptyCatalog: Catalog = { services: new Map(), rejected: new Map(), revision: 0 };
+export const emptyCatalog: Catalog = { services: new Map(), policies: new Map(), rejected: new Map(), revision: 0 };
+
+/** The etcd key an event is about. */
+export const eventKey = (e: CatalogEvent): string =>
+  e.type === 'upsert' ? e.instance.key : e.type === 'reject' ? e.rejection.key : e.key;

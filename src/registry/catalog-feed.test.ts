@@ -1,6 +1,7 @@
 import { expect, test } from 'bun:test';
 import { silentLogger } from '../lib/logger.ts';
 import { createCatalogFeed, createCatalogState } from './catalog-feed.ts';
+import { registrations } from './formats/format.ts';
 import { plainFormat } from './formats/plain.ts';
 import type { RawEntry } from './source.ts';
 
@@ -10,8 +11,8 @@ test('nested prefixes: a key belongs to the longest prefix, and a list replaces 
   const updates: string[][] = [];
   const state = createCatalogState((u) => updates.push([...u.changed].sort()));
   const allPrefixes = ['/x/', '/x/nested/'];
-  const outer = createCatalogFeed({ prefix: '/x/', format: plainFormat, logger: silentLogger, state, allPrefixes });
-  const inner = createCatalogFeed({ prefix: '/x/nested/', format: plainFormat, logger: silentLogger, state, allPrefixes });
+  const outer = createCatalogFeed({ prefix: '/x/', reader: registrations(plainFormat), logger: silentLogger, state, allPrefixes });
+  const inner = createCatalogFeed({ prefix: '/x/nested/', reader: registrations(plainFormat), logger: silentLogger, state, allPrefixes });
 
   // Each etcd watch on a prefix also sees the keys of longer prefixes under it.
   const keys = [entry('/x/a/127.0.0.1:1'), entry('/x/nested/b/127.0.0.1:2')];
@@ -31,7 +32,7 @@ test('nested prefixes: a key belongs to the longest prefix, and a list replaces 
 
 test('rejections are counted and listed; a placeholder key registers nothing', () => {
   const state = createCatalogState(() => {});
-  const feed = createCatalogFeed({ prefix: '/s/', format: plainFormat, logger: silentLogger, state });
+  const feed = createCatalogFeed({ prefix: '/s/', reader: registrations(plainFormat), logger: silentLogger, state });
   feed.sink.reset([entry('/s/a/127.0.0.1:1'), entry('/s/a/not-an-address')], 2);
   expect(feed.stats().rejectedTotal).toBe(1);
   expect([...state.current().rejected.keys()]).toEqual(['/s/a/not-an-address']);

@@ -1,7 +1,7 @@
 import { applyEvents, replaceScope, type CatalogUpdate } from '../catalog/apply.ts';
-import { emptyCatalog, type Catalog, type CatalogEvent } from '../catalog/model.ts';
+import { emptyCatalog, eventKey, type Catalog, type CatalogEvent } from '../catalog/model.ts';
 import type { Logger } from '../lib/logger.ts';
-import type { RegistrationFormat } from './formats/format.ts';
+import type { KeyReader } from './formats/format.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.ts';
 
 /**
@@ -27,7 +27,7 @@ export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
     },
     replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean): void {
       const update = replaceScope(catalog, events, revision, inScope);
-      const listed = new Set(events.map((e) => (e.type === 'upsert' ? e.instance.key : e.type === 'remove' ? e.key : e.rejection.key)));
+      const listed = new Set(events.map(eventKey));
       for (const key of [...owners.keys()]) if (inScope(key) && !listed.has(key)) owners.delete(key);
       publish(update, events);
     },
@@ -38,7 +38,7 @@ export type CatalogState = ReturnType<typeof createCatalogState>;
 
 export interface CatalogFeedOptions {
   prefix: string;
-  format: RegistrationFormat;
+  reader: KeyReader;
   logger: Logger;
   state: CatalogState;
   /** Every prefix watched: a key belongs to the longest prefix it starts with, so nested prefixes can coexist. */
@@ -57,17 +57,19 @@ export interface FeedStats {
  * catalog events. A list replaces only this prefix's keys. Bad keys are logged with their reason and
  * counted; nothing else is affected by them.
  */
-export function createCatalogFeed({ prefix, format, logger, state, allPrefixes = [prefix] }: CatalogFeedOptions) {
+export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes = [prefix] }: CatalogFeedOptions) {
   const stats: FeedStats = { prefix, rejectedTotal: 0, status: { state: 'connecting', since: Date.now(), revision: 0 } };
   const longer = allPrefixes.filter((p) => p.length > prefix.length && p.startsWith(prefix));
   const inScope = (key: string) => key.startsWith(prefix) && !longer.some((p) => key.startsWith(p));
 
   const decode = (entry: RawEntry): CatalogEvent | undefined => {
     if (!inScope(entry.key)) return undefined;
-    const d = format(prefix, entry);
+    const d = reader.read(prefix, entry);
     switch (d.kind) {
       case 'instance':
         return { type: 'upsert', instance: d.instance };
+      case 'policy':
+        return { type: 'policy', key: entry.key, service: d.service, policy: d.policy, revision: entry.modRevision };
       case 'ignore':
         return undefined;
       case 'reject':
@@ -86,9 +88,9 @@ export function createCatalogFeed({ prefix, format, logger, state, allPrefixes =
       const events = changes
         .filter((c) => inScope(c.type === 'delete' ? c.key : c.entry.key))
         .map((c): CatalogEvent => {
-          if (c.type === 'delete') return { type: 'remove', key: c.key, revision: c.modRevision };
-          // A key that turned into a placeholder no longer registers anything.
-          return decode(c.entry) ?? { type: 'remove', key: c.entry.key, revision: c.entry.modRevision };
+          if (c.type === 'delete') return reader.deleted(prefix, c.key, c.modRevision);
+          // A key that turned into a placeholder no longer means anything.
+          return decode(c.entry) ?? reader.deleted(prefix, c.entry.key, c.entry.modRevision);
         });
       if (events.length === 0) return;
       state.apply(events);

@@ -1,3 +1,4 @@
+import type { PolicyEntry } from '../../catalog/model.ts';
 import { EmbeddedTypeUrl, TypeUrl } from '../type-urls.ts';
 import { ROUTER_FILTER } from './listener.ts';
 import { buildServiceVirtualHost } from './route.ts';
@@ -51,14 +52,14 @@ export function buildOutboundListener({ address, port }: EnvoyListenerOptions): 
  * One virtual host per registered service, matched on the request's `:authority`, and a last
  * catch-all that answers 404 with a hint instead of Envoy's bare "no route".
  */
-export function buildOutboundRoute(services: readonly string[]): BuiltResource {
+export function buildOutboundRoute(services: readonly string[], policies: ReadonlyMap<string, PolicyEntry> = new Map()): BuiltResource {
   return {
     typeUrl: TypeUrl.RouteConfiguration,
     name: OUTBOUND,
     message: {
       name: OUTBOUND,
       virtual_hosts: [
-        ...[...services].sort().map((s) => buildServiceVirtualHost(s, s)),
+        ...[...services].sort().map((s) => buildServiceVirtualHost(s, policies.get(s)?.policy)),
         {
           name: 'switchyard/unknown-host',
           domains: ['*'],

@@ -1,4 +1,6 @@
 import type { Instance } from '../../catalog/model.ts';
+import type { RoutePolicy } from '../../catalog/route-policy.ts';
+import { buildSubsetResources } from './subsets.ts';
 import { buildEdsCluster } from './cluster.ts';
 import { buildLoadAssignment } from './endpoint.ts';
 import { buildApiListener } from './listener.ts';
@@ -6,15 +8,17 @@ import { buildServiceRoute } from './route.ts';
 import type { BuiltResource } from './types.ts';
 
 /**
- * The proxyless chain for one service, every resource named after it (design.md "Resource names"):
+ * The proxyless chain for one service, plus a cluster and assignment per subset its route policy uses
+ * (`<name>/<subset>`), every resource named after it (design.md "Resource names"):
  * Listener → RouteConfiguration → Cluster → ClusterLoadAssignment. A service with no instances gets the
  * same chain with an empty assignment, so a client that dials it early waits instead of failing.
  */
-export function buildServiceResources(name: string, instances: readonly Instance[]): BuiltResource[] {
+export function buildServiceResources(name: string, instances: readonly Instance[], policy?: RoutePolicy): BuiltResource[] {
   return [
     buildApiListener(name, name),
-    buildServiceRoute(name, name),
+    buildServiceRoute(name, policy),
     buildEdsCluster(name),
     buildLoadAssignment(name, instances),
+    ...buildSubsetResources(name, policy, instances),
   ];
 }

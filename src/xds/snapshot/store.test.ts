@@ -2,6 +2,7 @@ import { expect, test } from 'bun:test';
 import { makeInstance } from '../../../test/fixtures/catalog.ts';
 import { applyEvents } from '../../catalog/apply.ts';
 import { emptyCatalog } from '../../catalog/model.ts';
+import { parseRoutePolicyValue } from '../../catalog/route-policy.ts';
 import { silentLogger } from '../../lib/logger.ts';
 import { decodeMessage } from '../proto.ts';
 import { OUTBOUND } from '../resources/envoy.ts';
@@ -116,5 +117,41 @@ test('a service whose resources fail validation is not published; its last valid
   expect(store.stats().encodeFailures).toBe(1);
   expect(logs).toEqual([expect.stringContaining('Cluster \\"a\\" failed validation')]);
   expect(logs[0]).toContain('connect_timeout [duration.gt]');
+  store.stop();
+});
+
+test('a route policy adds subset clusters and assignments and changes the routes, for gRPC and Envoy', () => {
+  const store = createSnapshotStore({ logger: silentLogger });
+  const seen: ResourceChanges[] = [];
+  store.subscribe((_s, c) => seen.push(c));
+  const v1 = makeInstance('a', 1, { version: 'v1' });
+  const v2 = makeInstance('a', 2, { version: 'v2' });
+  const u1 = applyEvents(emptyCatalog, [{ type: 'upsert', instance: v1 }, { type: 'upsert', instance: v2 }]);
+  store.update(u1.catalog, u1.changed);
+  store.flush();
+  const parsed = parseRoutePolicyValue(JSON.stringify({ subsets: { v1: { version: 'v1' }, v2: { version: 'v2' } }, routes: [{ split: { v1: 90, v2: 10 } }] }));
+  if (!parsed.ok) throw new Error(parsed.errors.join());
+  const u2 = applyEvents(u1.catalog, [{ type: 'policy', key: '/switchyard/routes/a', service: 'a', policy: parsed.value, revision: 3 }]);
+  store.update(u2.catalog, u2.changed);
+  store.flush();
+
+  const changes = seen.at(-1)!;
+  expect([...changes.get(TypeUrl.Cluster)!].sort()).toEqual(['a/v1', 'a/v2']);
+  expect([...changes.get(TypeUrl.ClusterLoadAssignment)!].sort()).toEqual(['a/v1', 'a/v2']);
+  expect([...changes.get(TypeUrl.RouteConfiguration)!].sort()).toEqual(['a', OUTBOUND]);
+  const ports = (name: string) =>
+    ((decodeMessage(TypeUrl.ClusterLoadAssignment, store.current().get(TypeUrl.ClusterLoadAssignment, name)!.bytes).endpoints ?? []) as {
+      lb_endpoints: { endpoint: { address: { socket_address: { port_value: number } } } }[];
+    }[]).flatMap((l) => l.lb_endpoints.map((e) => e.endpoint.address.socket_address.port_value));
+  expect(ports('a/v1')).toEqual([1]);
+  expect(ports('a/v2')).toEqual([2]);
+  const route = decodeMessage(TypeUrl.RouteConfiguration, store.current().get(TypeUrl.RouteConfiguration, 'a')!.bytes) as {
+    virtual_hosts: { routes: { route: { weighted_clusters: { clusters: { name: string; weight: { value: number } }[] } } }[] }[];
+  };
+  expect(route.virtual_hosts[0]!.routes[0]!.route.weighted_clusters.clusters).toEqual([
+    { name: 'a/v1', weight: { value: 90 } },
+    { name: 'a/v2', weight: { value: 10 } },
+  ]);
+  expect([...store.current().wildcardNames(TypeUrl.Cluster)].sort()).toEqual(['a', 'a/v1', 'a/v2']);
   store.stop();
 });

@@ -1,4 +1,4 @@
-import type { Catalog } from '../../catalog/model.ts';
+import type { Catalog, PolicyEntry } from '../../catalog/model.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { errorMessage } from '../../lib/errors.ts';
 import { PUSH_ORDER, TypeUrl, type AdsTypeUrl } from '../type-urls.ts';
@@ -55,6 +55,7 @@ export function createSnapshotStore({
 
   /** Each service's resources as last published, to know what a rebuild removes. */
   const owned = new Map<string, readonly EncodedResource[]>();
+  const publishedPolicies = new Map<string, PolicyEntry>();
 
   function build(): void {
     timer = undefined;
@@ -67,13 +68,17 @@ export function createSnapshotStore({
       if (!m) edits.set(typeUrl, (m = new Map()));
       m.set(name, r);
     };
-    let membershipChanged = false;
+    let routesChanged = false;
     for (const name of pending) {
       const service = catalog.services.get(name);
+      const policy = catalog.policies.get(name);
+      if (policy !== publishedPolicies.get(name)) routesChanged = true;
+      if (policy) publishedPolicies.set(name, policy);
+      else publishedPolicies.delete(name);
       let after: readonly EncodedResource[] = [];
       if (service) {
         try {
-          after = encode(name, service.instances);
+          after = encode(name, service.instances, catalog.policies.get(name)?.policy);
         } catch (e) {
           encodeFailures++;
           logger.error('service not published, its previous resources stay in force', { service: name, error: errorMessage(e) });
@@ -81,7 +86,7 @@ export function createSnapshotStore({
         }
       }
       const before = owned.get(name) ?? [];
-      if ((before.length > 0) !== (after.length > 0)) membershipChanged = true;
+      if ((before.length > 0) !== (after.length > 0)) routesChanged = true;
       const previous = new Map(before.map((r) => [resourceId(r), r]));
       for (const r of after) {
         const old = previous.get(resourceId(r));
@@ -94,9 +99,9 @@ export function createSnapshotStore({
       else owned.delete(name);
     }
     pending.clear();
-    if (membershipChanged) {
-      // The sidecar route lists every service; it changes only when services come or go.
-      const route = encodeResource(buildOutboundRoute([...catalog.services.keys()]));
+    if (routesChanged) {
+      // The sidecar route lists every service; it changes only when services or their policies change.
+      const route = encodeResource(buildOutboundRoute([...catalog.services.keys()], catalog.policies));
       edit(route.typeUrl, route.name, route);
     }
     const changes = new Map<AdsTypeUrl, Set<string>>();

@@ -23,7 +23,7 @@ const cluster = () => clone(buildEdsCluster('users').message);
 const assignment = () => clone(buildLoadAssignment('users', [instance('10.0.0.1', 8080), instance('10.0.0.2', 8080, 3)]).message);
 const listener = () => clone(buildApiListener('users', 'users').message);
 const hcm = (l: Obj): Obj => l.api_listener.api_listener;
-const routes = () => clone(buildServiceRoute('users', 'users').message);
+const routes = () => clone(buildServiceRoute('users').message);
 const firstRoute = (rc: Obj): Obj => rc.virtual_hosts[0].routes[0];
 
 /** [path, rule] of every error the validator reports for `message` after a trip through the wire. */

@@ -1,0 +1,40 @@
+import type { Instance } from '../../catalog/model.ts';
+import { WHOLE_SERVICE, type RoutePolicy, type SubsetDefinition } from '../../catalog/route-policy.ts';
+import { buildEdsCluster } from './cluster.ts';
+import { buildLoadAssignment } from './endpoint.ts';
+import type { BuiltResource } from './types.ts';
+
+/**
+ * The cluster (and EDS name) of one subset. Service names never contain '/', so a subset cluster can
+ * never collide with a service's own cluster.
+ */
+export const subsetClusterName = (service: string, subset: string): string => `${service}/${subset}`;
+
+/** Cluster a route target goes to: the service's own cluster for WHOLE_SERVICE, else the subset's. */
+export const targetClusterName = (service: string, to: string): string => (to === WHOLE_SERVICE ? service : subsetClusterName(service, to));
+
+/** Instances the selector picks: same version when it names one, and every tag it names with the same value. */
+export function selectSubset(instances: readonly Instance[], selector: Pick<SubsetDefinition, 'version' | 'tags'>): Instance[] {
+  const tags = Object.entries(selector.tags);
+  return instances.filter(
+    (i) => (selector.version === undefined || i.version === selector.version) && tags.every(([k, v]) => Object.hasOwn(i.tags, k) && i.tags[k] === v),
+  );
+}
+
+/** Subsets some route sends calls to, in the policy's order; defined-but-unused ones get no cluster. */
+export function subsetsInUse(policy: RoutePolicy | undefined): SubsetDefinition[] {
+  if (!policy) return [];
+  const used = new Set(policy.routes.flatMap((r) => r.targets.map((t) => t.to)));
+  return policy.subsets.filter((s) => used.has(s.name));
+}
+
+/**
+ * A Cluster and a ClusterLoadAssignment per subset in use, in that order per subset. A subset that
+ * selects no instance gets an empty assignment (calls routed to it fail UNAVAILABLE until one appears).
+ */
+export function buildSubsetResources(service: string, policy: RoutePolicy | undefined, instances: readonly Instance[]): BuiltResource[] {
+  return subsetsInUse(policy).flatMap((s) => {
+    const name = subsetClusterName(service, s.name);
+    return [buildEdsCluster(name), buildLoadAssignment(name, selectSubset(instances, s))];
+  });
+}
