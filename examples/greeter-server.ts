@@ -1,8 +1,10 @@
 /**
- * One demo greeter instance that registers itself in etcd the way a real service would: it serves
- * `switchyard.demo.v1.Greeter` on `0.0.0.0:<port>`, puts `/services/greeter/<advertise-host>:<port>` under a
- * 10 s lease that it keeps alive (and re-creates if etcd loses it), and on SIGTERM or SIGINT revokes the lease
- * first, so the instance leaves Switchyard's catalog at once, then stops serving. compose.yaml runs three.
+ * One demo greeter instance that registers itself in etcd the way a real service would, with Switchyard's
+ * registration SDK: it serves `switchyard.demo.v1.Greeter` on `0.0.0.0:<port>` and registers
+ * `/services/greeter/<advertise-host>:<port>` under a 10 s lease that the SDK keeps alive (and replaces if etcd
+ * loses it). On SIGTERM or SIGINT it is marked draining, so clients stop sending it new calls, and after a short
+ * grace period its key is deleted and the lease revoked; then it stops serving, letting in-flight calls finish.
+ * compose.yaml runs three.
  *
  *   bun examples/greeter-server.ts --etcd http://127.0.0.1:2379 [--port 50051] [--advertise-host IP]
  *                                  [--id greeter-1] [--service greeter] [--prefix /services/]
@@ -15,17 +17,18 @@
 import { isIP } from 'node:net';
 import { hostname, networkInterfaces } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { Etcd3, Lease } from 'etcd3';
 import { serviceNameProblem } from '../src/catalog/service-name.ts';
-import { formatHostPort, parseEtcdEndpoints, parsePrefix } from '../src/config/values.ts';
+import { parseEtcdEndpoints, parsePrefix } from '../src/config/values.ts';
 import { startGreeter, type Greeter } from '../src/demo/greeter.ts';
-import { createBackoff, sleep } from '../src/lib/backoff.ts';
 import { errorMessage } from '../src/lib/errors.ts';
 import { createLogger, type Logger } from '../src/lib/logger.ts';
-import { createEtcdClient } from '../src/registry/etcd-client.ts';
+// An application would write: import { createRegistrar } from 'switchyard';
+import { createRegistrar } from '../src/sdk/index.ts';
 
 export const DEFAULT_PORT = 50051;
 export const LEASE_TTL_SECONDS = 10;
+/** How long the instance is registered as draining before its key goes (clients move away meanwhile). */
+export const DRAIN_GRACE_MS = 2_000;
 
 export interface GreeterServerOptions {
   /** etcd client URLs, `http(s)://host:port`. */
@@ -40,6 +43,7 @@ export interface GreeterServerOptions {
   /** Key prefix, starts and ends with `/`. */
   readonly prefix: string;
   readonly leaseTtlSeconds?: number;
+  readonly drainGraceMs?: number;
   readonly logger?: Logger;
 }
 
@@ -47,86 +51,27 @@ export interface RunningGreeterServer {
   readonly greeter: Greeter;
   /** The registration key, e.g. `/services/greeter/172.18.0.5:50051`. */
   readonly key: string;
-  /** Revokes the lease (the key disappears), then stops serving and closes the etcd client. Idempotent. */
+  /** Drains and deregisters (key deleted, lease revoked), then stops serving. Idempotent. */
   stop(): Promise<void>;
 }
 
 /** Starts the greeter and registers it; resolves once the key is in etcd. */
 export async function runGreeterServer(options: GreeterServerOptions): Promise<RunningGreeterServer> {
-  const { etcd, port, advertiseHost, id, service, prefix, leaseTtlSeconds = LEASE_TTL_SECONDS } = options;
+  const { etcd, port, advertiseHost, id, service, prefix, leaseTtlSeconds = LEASE_TTL_SECONDS, drainGraceMs = DRAIN_GRACE_MS } = options;
   const logger = options.logger ?? createLogger().child(id);
   const greeter = await startGreeter({ id, host: '0.0.0.0', port, logger });
-  const key = `${prefix}${service}/${formatHostPort({ host: advertiseHost, port: greeter.port })}`;
-  const client = createEtcdClient({ endpoints: etcd });
-  const registration = keepRegistered(client, key, leaseTtlSeconds, logger);
+  const registrar = createRegistrar({ etcd: { endpoints: etcd }, prefix, ttlSeconds: leaseTtlSeconds, logger });
   // Retries until etcd answers: under compose the instance may start before etcd is ready.
-  await registration.registered;
+  const registration = await registrar.register({ service, host: advertiseHost, port: greeter.port });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
       // Deregister before refusing calls, so clients move to other instances instead of hitting a closed port.
-      await registration.revoke();
+      await registrar.close({ graceMs: drainGraceMs });
       await greeter.stop({ graceMs: 5_000 });
-      client.close();
     })());
-  return { greeter, key, stop };
-}
-
-/**
- * Puts `key` under a lease with keepalive. When the lease is lost (etcd restarted without its data, or was
- * unreachable for longer than the TTL) a new lease is granted and the key put again, retrying until it works.
- */
-function keepRegistered(client: Etcd3, key: string, ttlSeconds: number, logger: Logger) {
-  let current: Lease | undefined;
-  let stopped = false;
-  const backoff = createBackoff({ initialMs: 250, maxMs: 5_000 });
-
-  async function register(): Promise<void> {
-    for (;;) {
-      if (stopped) return;
-      const lease = client.lease(ttlSeconds, { autoKeepAlive: true });
-      let live = false;
-      lease.on('lost', (e) => {
-        if (!live || stopped) return;
-        live = false;
-        current = undefined;
-        logger.warn('lease lost, registering again', { key, error: errorMessage(e) });
-        void register();
-      });
-      try {
-        await lease.put(key).value('');
-      } catch (e) {
-        lease.release();
-        logger.warn('could not register in etcd, retrying', { key, error: errorMessage(e) });
-        await sleep(backoff.next());
-        continue;
-      }
-      backoff.reset();
-      live = true;
-      current = lease;
-      logger.info('registered', { key, ttlSeconds });
-      if (stopped) await revoke();
-      return;
-    }
-  }
-
-  async function revoke(): Promise<void> {
-    stopped = true;
-    const lease = current;
-    current = undefined;
-    if (!lease) return;
-    try {
-      await lease.revoke();
-      logger.info('deregistered', { key });
-    } catch (e) {
-      // The key still goes away when the TTL runs out.
-      lease.release();
-      logger.warn(`could not revoke the lease; the key expires within ${ttlSeconds} s`, { key, error: errorMessage(e) });
-    }
-  }
-
-  return { registered: register(), revoke };
+  return { greeter, key: registration.key, stop };
 }
 
 export type ParsedArgs = { ok: true; options: GreeterServerOptions } | { ok: false; error: string };

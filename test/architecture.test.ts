@@ -20,7 +20,7 @@ const ALLOWED: Record<string, { modules: string[]; packages: string[] }> = {
   metrics: { modules: ['lib'], packages: [] },
   admin: { modules: ['lib', 'catalog', 'xds/snapshot', 'xds/server', 'xds/type-urls', 'metrics'], packages: ['hono'] },
   demo: { modules: ['lib'], packages: ['@grpc/grpc-js', 'protobufjs'] },
-  sdk: { modules: ['lib', 'registry'], packages: ['etcd3'] },
+  sdk: { modules: ['lib', 'catalog', 'registry'], packages: ['etcd3'] },
   app: { modules: ['*'], packages: ['etcd3'] },
   index: { modules: ['*'], packages: [] },
   cli: { modules: ['*'], packages: ['etcd3'] },

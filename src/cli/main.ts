@@ -3,10 +3,10 @@
  * @module
  */
 import { parseConfig } from '../config/index.ts';
-import { errorMessage } from '../lib/errors.ts';
-import { createLogger } from '../lib/logger.ts';
+import { Code, SwitchyardError, errorMessage } from '../lib/errors.ts';
+import { createLogger, type LogLevel, type Logger } from '../lib/logger.ts';
 import { runBootstrap } from './bootstrap.ts';
-import { createResources } from './resources.ts';
+import { createResources, type Resources } from './resources.ts';
 import type { Output } from './serve.ts';
 import { onShutdownSignal } from './signals.ts';
 import { usage } from './usage.ts';
@@ -32,27 +32,45 @@ async function main(argv: readonly string[], env: Record<string, string | undefi
     case 'bootstrap':
       runBootstrap(config);
       return 0;
-    case 'serve': {
-      const logger = createLogger({ level: config.logLevel });
-      const resources = createResources(logger);
-      const out: Output = {
-        print: (line) => process.stdout.write(line + '\n'),
-        warn: (line) => process.stderr.write(line + '\n'),
-      };
-      onShutdownSignal(logger, async () => ((await resources.close()) ? 0 : 1));
-      try {
-        // Loaded here so `bootstrap` and `help` (often run inside $(...)) skip loading gRPC, etcd3 and protos.
-        const { runServe } = await import('./serve.ts');
-        await runServe(config, { resources, logger, out });
-      } catch (e) {
-        if (resources.closing) return -1; // a signal is shutting down; its handler exits.
-        logger.error(`serve failed: ${errorMessage(e)}`);
-        await resources.close();
-        return 1;
-      }
-      return -1; // keep running until a signal
-    }
+    case 'serve':
+      return runUntilSignal(config.logLevel, 'serve', async (deps) => (await import('./serve.ts')).runServe(config, deps));
+    case 'register':
+      // The registrar checks the service name and fields before touching etcd: a mistake there is a usage error.
+      return runUntilSignal(config.logLevel, 'register', async (deps) => (await import('./register.ts')).runRegister(config, deps), {
+        badInputIsUsage: true,
+      });
   }
+}
+
+/**
+ * Runs a command that keeps running until SIGINT/SIGTERM, which stops everything it added to `resources`.
+ * Returns -1 to keep running, 1 when it fails to start, or 2 with `badInputIsUsage` for an INVALID_ARGUMENT error.
+ */
+async function runUntilSignal(
+  logLevel: LogLevel,
+  name: string,
+  // Loaded lazily, so `bootstrap` and `help` (often run inside $(...)) skip loading gRPC, etcd3 and protos.
+  run: (deps: { resources: Resources; logger: Logger; out: Output }) => Promise<void>,
+  { badInputIsUsage = false } = {},
+): Promise<number> {
+  const logger = createLogger({ level: logLevel });
+  const resources = createResources(logger);
+  const out: Output = {
+    print: (line) => process.stdout.write(line + '\n'),
+    warn: (line) => process.stderr.write(line + '\n'),
+  };
+  onShutdownSignal(logger, async () => ((await resources.close()) ? 0 : 1));
+  try {
+    await run({ resources, logger, out });
+  } catch (e) {
+    if (resources.closing) return -1; // a signal is shutting down; its handler exits.
+    const badInput = badInputIsUsage && e instanceof SwitchyardError && e.code === Code.InvalidArgument;
+    if (badInput) process.stderr.write(`switchyard: ${e.message}\nRun 'switchyard help ${name}' for usage.\n`);
+    else logger.error(`${name} failed: ${errorMessage(e)}`);
+    await resources.close();
+    return badInput ? 2 : 1;
+  }
+  return -1; // keep running until a signal
 }
 
 const code = await main(process.argv.slice(2), process.env);

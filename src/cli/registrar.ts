@@ -1,69 +1,60 @@
 /**
- * Leased registrations for the demo, against etcd or the memory registry: one lease kept alive until revoked,
- * as a real service instance would register itself.
+ * How `serve --demo` registers its greeters: through the registration SDK against etcd (one lease kept alive, as
+ * a real service would do it), or straight into the memory registry when there is no etcd.
  * @module
  */
-import type { Lease } from 'etcd3';
 import type { EtcdConfig } from '../config/index.ts';
-import { errorMessage } from '../lib/errors.ts';
 import type { Logger } from '../lib/logger.ts';
-import { createEtcdClient } from '../registry/etcd-client.ts';
 import type { MemoryStore } from '../registry/memory-registry.ts';
+import { formatHostPort } from '../registry/formats/address.ts';
+import { createRegistrar } from '../sdk/index.ts';
 
-export interface LeasedKeys {
-  put(key: string, value: string): Promise<void>;
-  /** Deletes the keys now instead of when the TTL runs out. */
-  revoke(): Promise<void>;
+export interface DemoInstance {
+  readonly service: string;
+  readonly host: string;
+  readonly port: number;
 }
 
-export interface Registrar {
-  grant(ttlSeconds: number): Promise<LeasedKeys>;
+export interface DemoRegistrar {
+  /** Registers the instance under the registrar's one lease. */
+  register(instance: DemoInstance): Promise<void>;
+  /** Deletes every registration now (the whole demo is stopping, so no draining period) and releases the lease. */
   close(): Promise<void>;
 }
 
-export function memoryRegistrar(store: MemoryStore): Registrar {
+export function memoryRegistrar(store: MemoryStore, { prefix, ttlSeconds }: { prefix: string; ttlSeconds: number }): DemoRegistrar {
+  let lease: string | undefined;
+  let keepAlive: ReturnType<typeof setInterval> | undefined;
   return {
-    async grant(ttlSeconds) {
-      const lease = store.grantLease(ttlSeconds);
-      const keepAlive = setInterval(() => store.keepAlive(lease), (ttlSeconds * 1000) / 3);
-      keepAlive.unref();
-      return {
-        put: async (key, value) => void store.put(key, value, { lease }),
-        revoke: async () => {
-          clearInterval(keepAlive);
-          store.revoke(lease);
-        },
-      };
+    async register({ service, host, port }) {
+      if (lease === undefined) {
+        const id = store.grantLease(ttlSeconds);
+        lease = id;
+        keepAlive = setInterval(() => store.keepAlive(id), (ttlSeconds * 1000) / 3);
+        keepAlive.unref();
+      }
+      store.put(`${prefix}${service}/${formatHostPort({ host, port })}`, '', { lease });
     },
-    close: async () => {},
+    async close() {
+      clearInterval(keepAlive);
+      if (lease !== undefined) store.revoke(lease);
+      lease = undefined;
+    },
   };
 }
 
-export function etcdRegistrar(etcd: EtcdConfig, logger: Logger): Registrar {
-  const client = createEtcdClient({
-    endpoints: etcd.endpoints,
-    ...(etcd.username !== undefined && { username: etcd.username }),
-    ...(etcd.password !== undefined && { password: etcd.password }),
+export function etcdRegistrar(
+  etcd: EtcdConfig,
+  { prefix, ttlSeconds, logger }: { prefix: string; ttlSeconds: number; logger: Logger },
+): DemoRegistrar {
+  const registrar = createRegistrar({
+    etcd: { endpoints: etcd.endpoints, username: etcd.username, password: etcd.password },
+    prefix,
+    ttlSeconds,
+    logger,
   });
-  const leases = new Set<Lease>();
   return {
-    async grant(ttlSeconds) {
-      // etcd3 keeps the lease alive itself (autoKeepAlive) until revoke() or release().
-      const lease = client.lease(ttlSeconds);
-      leases.add(lease);
-      lease.on('lost', (e) => logger.warn('demo lease lost; its instances will disappear', { error: errorMessage(e) }));
-      await lease.grant();
-      return {
-        put: async (key, value) => void (await lease.put(key).value(value)),
-        revoke: async () => {
-          leases.delete(lease);
-          await lease.revoke();
-        },
-      };
-    },
-    async close() {
-      for (const lease of leases) lease.release();
-      client.close();
-    },
+    register: async (instance) => void (await registrar.register(instance)),
+    close: () => registrar.close({ graceMs: 0 }),
   };
 }

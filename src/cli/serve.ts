@@ -38,7 +38,7 @@ export async function runServe(config: ServeConfig, { resources, logger, out }: 
   out.print(`clients: GRPC_XDS_BOOTSTRAP_CONFIG="$(${bootstrapCommand})", then dial xds:///<service>`);
 
   if (!config.demo) return;
-  const greeters = await startDemo({ prefix: config.prefix, registrar: registry.registrar(), resources, logger });
+  const greeters = await startDemo({ registrar: registry.registrar, resources, logger });
   if (resources.closing) return;
   out.print(
     `demo: ${greeters.length} ${DEMO_SERVICE} instances registered (${greeters.map((g) => g.address).join(', ')}); ` +

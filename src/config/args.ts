@@ -1,20 +1,30 @@
 /**
- * Splits the arguments after the command into flag values: `--flag value`, `--flag=value`, boolean `--flag`.
+ * Splits the arguments after the command into flag values: `--flag value`, `--flag=value`, boolean `--flag`,
+ * and repeatable flags (`--tag a=1 --tag b=2`).
  * @module
  */
 import { err, ok, type Result } from '../lib/result.ts';
 
-export type FlagKind = 'string' | 'boolean';
+export type FlagKind = 'string' | 'boolean' | 'repeated';
 export type FlagSpecs = Readonly<Record<string, FlagKind>>;
 
 export interface ParsedArgs {
   /** Raw values by flag name (without `--`); booleans given bare are `'true'`. The last occurrence wins. */
   readonly flags: ReadonlyMap<string, string>;
+  /** Every value of each repeatable flag, in order. */
+  readonly lists: ReadonlyMap<string, readonly string[]>;
   readonly help: boolean;
 }
 
 export function parseArgs(args: readonly string[], specs: FlagSpecs, command: string): Result<ParsedArgs> {
   const flags = new Map<string, string>();
+  const lists = new Map<string, string[]>();
+  const set = (name: string, kind: FlagKind, value: string) => {
+    if (kind !== 'repeated') return void flags.set(name, value);
+    const list = lists.get(name);
+    if (list) list.push(value);
+    else lists.set(name, [value]);
+  };
   const errors: string[] = [];
   let help = false;
   const known = Object.keys(specs)
@@ -40,7 +50,7 @@ export function parseArgs(args: readonly string[], specs: FlagSpecs, command: st
       continue;
     }
     if (eq !== -1) {
-      flags.set(name, arg.slice(eq + 1));
+      set(name, kind, arg.slice(eq + 1));
     } else if (kind === 'boolean') {
       flags.set(name, 'true');
     } else {
@@ -49,11 +59,11 @@ export function parseArgs(args: readonly string[], specs: FlagSpecs, command: st
         errors.push(`--${name}: missing value; write --${name} <value> or --${name}=<value>`);
         continue;
       }
-      flags.set(name, next);
+      set(name, kind, next);
       i++;
     }
   }
   // With --help the user asked for usage, so flag mistakes are not worth reporting.
   if (errors.length > 0 && !help) return err(...errors);
-  return ok({ flags, help });
+  return ok({ flags, lists, help });
 }

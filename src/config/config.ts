@@ -38,7 +38,31 @@ export interface BootstrapConfig {
   readonly region: string | undefined;
 }
 
-export type HelpTopic = 'serve' | 'bootstrap';
+/** `switchyard register`: one instance kept registered until SIGTERM/SIGINT, then drained and deregistered. */
+export interface RegisterConfig {
+  readonly command: 'register';
+  readonly etcd: EtcdConfig;
+  /** Key prefix; always starts and ends with `/`. */
+  readonly prefix: string;
+  /** As given; the registrar checks it is a usable service name. */
+  readonly service: string;
+  /** IP literal; IPv6 without brackets. */
+  readonly host: string;
+  readonly port: number;
+  readonly ttlSeconds: number;
+  readonly weight: number | undefined;
+  readonly region: string | undefined;
+  readonly zone: string | undefined;
+  readonly subZone: string | undefined;
+  readonly priority: number | undefined;
+  readonly version: string | undefined;
+  readonly tags: Readonly<Record<string, string>>;
+  /** How long the instance stays registered as draining after the signal, before its key is deleted. */
+  readonly drainGraceMs: number;
+  readonly logLevel: LogLevel;
+}
+
+export type HelpTopic = 'serve' | 'bootstrap' | 'register';
 
 export interface HelpConfig {
   readonly command: 'help';
@@ -49,7 +73,7 @@ export interface VersionConfig {
   readonly command: 'version';
 }
 
-export type Config = ServeConfig | BootstrapConfig | HelpConfig | VersionConfig;
+export type Config = ServeConfig | BootstrapConfig | RegisterConfig | HelpConfig | VersionConfig;
 
 export const defaults = {
   prefix: '/services/',
@@ -58,6 +82,20 @@ export const defaults = {
   logLevel: 'info',
   nodeIdPrefix: 'switchyard-client-',
 } as const satisfies Record<string, string>;
+
+/** Defaults of `switchyard register`. */
+export const registerDefaults = {
+  ttlSeconds: 10,
+  drainGraceMs: 5_000,
+} as const;
+
+/** Limits `switchyard register` checks; the same as the registration value format's (registry/formats/switchyard-value.ts). */
+export const registerLimits = {
+  maxWeight: 1_000_000,
+  maxPriority: 128,
+  /** etcd's MaxLeaseTTL. */
+  maxTtlSeconds: 9_000_000_000,
+} as const;
 
 /** Environment variables read by `parseConfig`, by setting. */
 export const envVars = {
@@ -70,4 +108,16 @@ export const envVars = {
   logLevel: 'SWITCHYARD_LOG_LEVEL',
   demo: 'SWITCHYARD_DEMO',
   dataDir: 'SWITCHYARD_DATA_DIR',
+  service: 'SWITCHYARD_SERVICE',
+  address: 'SWITCHYARD_ADDRESS',
+  ttl: 'SWITCHYARD_TTL',
+  weight: 'SWITCHYARD_WEIGHT',
+  region: 'SWITCHYARD_REGION',
+  zone: 'SWITCHYARD_ZONE',
+  subZone: 'SWITCHYARD_SUB_ZONE',
+  priority: 'SWITCHYARD_PRIORITY',
+  /** Not SWITCHYARD_VERSION, which reads as Switchyard's own version. */
+  instanceVersion: 'SWITCHYARD_INSTANCE_VERSION',
+  tags: 'SWITCHYARD_TAGS',
+  drainGraceMs: 'SWITCHYARD_DRAIN_GRACE_MS',
 } as const;

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { ok } from '../lib/result.ts';
-import type { BootstrapConfig, ServeConfig } from './config.ts';
+import type { BootstrapConfig, RegisterConfig, ServeConfig } from './config.ts';
 import { parseConfig, type Env } from './parse.ts';
 
 const system = { hostname: 'box' };
@@ -52,7 +52,9 @@ describe('commands', () => {
   });
 
   test('help with an unknown topic', () => {
-    expect(errorOf(['help', 'nope'])).toBe('help: got "nope", expected one of serve, bootstrap or nothing');
+    expect(errorOf(['help', 'nope'])).toBe('help: got "nope", expected one of serve, bootstrap, register or nothing');
+    expect(parse(['help', 'register'])).toEqual(ok({ command: 'help', topic: 'register' }));
+    expect(parse(['register', '--help'])).toEqual(ok({ command: 'help', topic: 'register' }));
   });
 
   test('version and --version', () => {
@@ -62,8 +64,8 @@ describe('commands', () => {
   });
 
   test('unknown command', () => {
-    expect(errorOf(['run'])).toBe('unknown command "run"; expected one of serve, bootstrap, help, version');
-    expect(errorOf(['--demo'])).toBe('unknown command "--demo"; expected one of serve, bootstrap, help, version');
+    expect(errorOf(['run'])).toBe('unknown command "run"; expected one of serve, bootstrap, register, help, version');
+    expect(errorOf(['--demo'])).toBe('unknown command "--demo"; expected one of serve, bootstrap, register, help, version');
   });
 });
 
@@ -293,5 +295,175 @@ describe('serve --envoy-listener', () => {
     });
     const zero = parse(['serve', '--envoy-listener', '0.0.0.0:0']);
     expect(zero.ok).toBe(false);
+  });
+});
+
+describe('register', () => {
+  const required = ['register', '--etcd', 'http://127.0.0.1:2379', '--service', 'greeter', '--address', '10.0.0.7:50051'];
+  const registerDefaults: RegisterConfig = {
+    command: 'register',
+    etcd: { endpoints: ['http://127.0.0.1:2379'], username: undefined, password: undefined },
+    prefix: '/services/',
+    service: 'greeter',
+    host: '10.0.0.7',
+    port: 50051,
+    ttlSeconds: 10,
+    weight: undefined,
+    region: undefined,
+    zone: undefined,
+    subZone: undefined,
+    priority: undefined,
+    version: undefined,
+    tags: {},
+    drainGraceMs: 5000,
+    logLevel: 'info',
+  };
+  const register = (over: Partial<RegisterConfig> = {}) => ok({ ...registerDefaults, ...over });
+
+  test('the three required settings, everything else at its default', () => {
+    expect(parse(required)).toEqual(register());
+  });
+
+  test('every flag, in both forms; --tag repeats', () => {
+    const argv = [
+      'register',
+      '--etcd=http://a:1,http://b:2',
+      '--etcd-username',
+      'reg',
+      '--etcd-password=pw',
+      '--service',
+      'pay.api',
+      '--address',
+      '[fd00::7]:8443',
+      '--prefix=/reg',
+      '--ttl',
+      '3',
+      '--weight=20',
+      '--region',
+      'eu',
+      '--zone=eu-1a',
+      '--sub-zone',
+      'rack-4',
+      '--priority=1',
+      '--version',
+      'v2',
+      '--tag',
+      'canary=true',
+      '--tag=team=payments',
+      '--tag',
+      'empty=',
+      '--drain-grace-ms',
+      '0',
+      '--log-level=debug',
+    ];
+    expect(parse(argv)).toEqual(
+      register({
+        etcd: { endpoints: ['http://a:1', 'http://b:2'], username: 'reg', password: 'pw' },
+        prefix: '/reg/',
+        service: 'pay.api',
+        host: 'fd00::7',
+        port: 8443,
+        ttlSeconds: 3,
+        weight: 20,
+        region: 'eu',
+        zone: 'eu-1a',
+        subZone: 'rack-4',
+        priority: 1,
+        version: 'v2',
+        tags: { canary: 'true', team: 'payments', empty: '' },
+        drainGraceMs: 0,
+        logLevel: 'debug',
+      }),
+    );
+  });
+
+  test('every env var', () => {
+    const env: Env = {
+      SWITCHYARD_ETCD: 'http://127.0.0.1:2379',
+      SWITCHYARD_SERVICE: 'greeter',
+      SWITCHYARD_ADDRESS: '10.0.0.7:50051',
+      SWITCHYARD_PREFIX: '/svc/',
+      SWITCHYARD_TTL: '5',
+      SWITCHYARD_WEIGHT: '2',
+      SWITCHYARD_REGION: 'r',
+      SWITCHYARD_ZONE: 'z',
+      SWITCHYARD_SUB_ZONE: 's',
+      SWITCHYARD_PRIORITY: '3',
+      SWITCHYARD_INSTANCE_VERSION: 'v1',
+      SWITCHYARD_TAGS: 'a=1, b=2,',
+      SWITCHYARD_DRAIN_GRACE_MS: '1500',
+      SWITCHYARD_LOG_LEVEL: 'warn',
+    };
+    expect(parse(['register'], env)).toEqual(
+      register({
+        prefix: '/svc/',
+        ttlSeconds: 5,
+        weight: 2,
+        region: 'r',
+        zone: 'z',
+        subZone: 's',
+        priority: 3,
+        version: 'v1',
+        tags: { a: '1', b: '2' },
+        drainGraceMs: 1500,
+        logLevel: 'warn',
+      }),
+    );
+  });
+
+  test('flags override env vars; any --tag replaces SWITCHYARD_TAGS', () => {
+    const env: Env = { SWITCHYARD_TAGS: 'a=1', SWITCHYARD_TTL: 'bad', SWITCHYARD_SERVICE: 'other' };
+    expect(parse([...required, '--tag', 'b=2', '--ttl', '4'], env)).toEqual(register({ tags: { b: '2' }, ttlSeconds: 4 }));
+  });
+
+  test('--etcd, --service and --address are required; all missing ones are named', () => {
+    expect(parse(['register'])).toEqual({
+      ok: false,
+      errors: [
+        'register needs --etcd (or SWITCHYARD_ETCD): the etcd to register in, such as http://127.0.0.1:2379',
+        'register needs --service (or SWITCHYARD_SERVICE): the service name clients dial as xds:///<service>',
+        'register needs --address (or SWITCHYARD_ADDRESS): the IP:port clients reach this instance at, such as 10.0.0.7:50051',
+      ],
+    });
+  });
+
+  test('the address must be an IP literal with a port from 1', () => {
+    expect(errorOf(['register', '--etcd=http://a:1', '--service=s', '--address', 'greeter-1:50051'])).toBe(
+      '--address: got "greeter-1:50051", "greeter-1" is not an IP address; register the IP:port clients dial, such as 10.0.0.7:50051 or [::1]:50051 (host names are not resolved)',
+    );
+    expect(errorOf(['register', '--etcd=http://a:1', '--service=s', '--address', '10.0.0.7:0'])).toStartWith(
+      '--address: got "10.0.0.7:0", port out of range',
+    );
+    expect(errorOf(['register', '--etcd=http://a:1', '--service=s', '--address', '::1:80'])).toStartWith('--address: got "::1:80", expected host:port');
+  });
+
+  test('numbers out of range say what is expected', () => {
+    const r = parse([...required, '--ttl=0', '--weight=1000001', '--priority', '129', '--drain-grace-ms=-1']);
+    expect(r).toEqual({
+      ok: false,
+      errors: [
+        '--ttl: got "0", expected a whole number of seconds from 1 to 9000000000',
+        '--weight: got "1000001", expected a whole number from 1 to 1000000',
+        '--priority: got "129", expected a whole number from 0 to 128',
+        '--drain-grace-ms: got "-1", expected a whole number of milliseconds from 0 to 9007199254740991',
+      ],
+    });
+  });
+
+  test('bad and repeated tags', () => {
+    expect(parse([...required, '--tag', 'canary', '--tag', '=x', '--tag', 'a=1', '--tag', 'a=2'])).toEqual({
+      ok: false,
+      errors: [
+        '--tag: got "canary", expected name=value, such as canary=true',
+        '--tag: got "=x", expected name=value, such as canary=true',
+        '--tag: tag "a" is given twice',
+      ],
+    });
+    expect(errorOf(required, { SWITCHYARD_TAGS: 'a=1,a=2' })).toBe('SWITCHYARD_TAGS: got "a=1,a=2", tag "a" is given twice');
+  });
+
+  test('serve flags are unknown to register, and --tag needs a value', () => {
+    expect(errorOf([...required, '--demo'])).toStartWith('unknown flag --demo for "register"; expected one of --etcd,');
+    expect(errorOf([...required, '--tag'])).toBe('--tag: missing value; write --tag <value> or --tag=<value>');
   });
 });

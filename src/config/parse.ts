@@ -6,14 +6,28 @@ import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { err, ok, type Result } from '../lib/result.ts';
 import { parseArgs, type FlagSpecs } from './args.ts';
-import { defaults, envVars, type BootstrapConfig, type Config, type HelpTopic, type ServeConfig } from './config.ts';
+import {
+  defaults,
+  envVars,
+  registerDefaults,
+  registerLimits,
+  type BootstrapConfig,
+  type Config,
+  type EtcdConfig,
+  type HelpTopic,
+  type RegisterConfig,
+  type ServeConfig,
+} from './config.ts';
 import {
   formatHostPort,
   parseBoolean,
   parseEtcdEndpoints,
   parseHostPort,
+  parseIntIn,
   parseLogLevel,
   parsePrefix,
+  parseTag,
+  parseTags,
   parseText,
 } from './values.ts';
 
@@ -39,7 +53,27 @@ const bootstrapFlags: FlagSpecs = {
   region: 'string',
 };
 
-const COMMANDS = ['serve', 'bootstrap', 'help', 'version'] as const;
+const registerFlags: FlagSpecs = {
+  etcd: 'string',
+  'etcd-username': 'string',
+  'etcd-password': 'string',
+  prefix: 'string',
+  service: 'string',
+  address: 'string',
+  ttl: 'string',
+  weight: 'string',
+  region: 'string',
+  zone: 'string',
+  'sub-zone': 'string',
+  priority: 'string',
+  version: 'string',
+  tag: 'repeated',
+  'drain-grace-ms': 'string',
+  'log-level': 'string',
+};
+
+const COMMANDS = ['serve', 'bootstrap', 'register', 'help', 'version'] as const;
+const HELP_TOPICS: readonly HelpTopic[] = ['serve', 'bootstrap', 'register'];
 
 /**
  * Reads a command and its flags; flags override env vars, env vars override defaults.
@@ -65,6 +99,8 @@ export function parseConfig(
       return parseServe(rest, env);
     case 'bootstrap':
       return parseBootstrap(rest, env, system.hostname);
+    case 'register':
+      return parseRegister(rest, env);
     default:
       return err(`unknown command "${first}"; expected one of ${COMMANDS.join(', ')}`);
   }
@@ -73,8 +109,8 @@ export function parseConfig(
 function parseHelp(rest: readonly string[]): Result<Config> {
   const [topic, ...extra] = rest;
   if (topic === undefined) return ok({ command: 'help', topic: undefined });
-  if (extra.length === 0 && (topic === 'serve' || topic === 'bootstrap')) return ok({ command: 'help', topic });
-  return err(`help: got "${rest.join(' ')}", expected one of serve, bootstrap or nothing`);
+  if (extra.length === 0 && (HELP_TOPICS as readonly string[]).includes(topic)) return ok({ command: 'help', topic: topic as HelpTopic });
+  return err(`help: got "${rest.join(' ')}", expected one of ${HELP_TOPICS.join(', ')} or nothing`);
 }
 
 function parseServe(rest: readonly string[], env: Env): Result<Config> {
@@ -82,19 +118,10 @@ function parseServe(rest: readonly string[], env: Env): Result<Config> {
   if (!args.ok) return args;
   if (args.value.help) return ok(help('serve'));
   const s = new Settings(args.value.flags, env);
-  const endpoints = s.get('etcd', envVars.etcd, parseEtcdEndpoints);
-  const username = s.get('etcd-username', envVars.etcdUsername, parseText);
-  const password = s.get('etcd-password', envVars.etcdPassword, parseText, { secret: true });
-  const hasUser = s.given('etcd-username', envVars.etcdUsername);
-  const hasPassword = s.given('etcd-password', envVars.etcdPassword);
-  if (!s.given('etcd', envVars.etcd) && (hasUser || hasPassword)) {
-    s.errors.push(`--etcd-username/--etcd-password (or ${envVars.etcdUsername}/${envVars.etcdPassword}) need --etcd (or ${envVars.etcd})`);
-  } else if (hasUser !== hasPassword) {
-    s.errors.push(`etcd authentication needs both --etcd-username and --etcd-password (or ${envVars.etcdUsername}/${envVars.etcdPassword})`);
-  }
+  const etcd = readEtcd(s);
   const config: ServeConfig = {
     command: 'serve',
-    etcd: endpoints === undefined ? undefined : { endpoints, username, password },
+    etcd,
     prefix: s.get('prefix', envVars.prefix, parsePrefix) ?? defaults.prefix,
     xdsListen: s.get('xds-listen', envVars.xdsListen, listenAddress) ?? defaults.xdsListen,
     envoyListener: s.get('envoy-listener', envVars.envoyListener, envoyListenerAddress) ?? DEFAULT_ENVOY_LISTENER,
@@ -123,7 +150,94 @@ function parseBootstrap(rest: readonly string[], env: Env, host: string): Result
   return s.errors.length > 0 ? err(...s.errors) : ok(config);
 }
 
+function parseRegister(rest: readonly string[], env: Env): Result<Config> {
+  const args = parseArgs(rest, registerFlags, 'register');
+  if (!args.ok) return args;
+  if (args.value.help) return ok(help('register'));
+  const s = new Settings(args.value.flags, env);
+  const etcd = readEtcd(s);
+  const required = (flag: string, envVar: string, what: string) => {
+    if (!s.given(flag, envVar)) s.errors.push(`register needs --${flag} (or ${envVar}): ${what}`);
+  };
+  required('etcd', envVars.etcd, 'the etcd to register in, such as http://127.0.0.1:2379');
+  required('service', envVars.service, 'the service name clients dial as xds:///<service>');
+  required('address', envVars.address, 'the IP:port clients reach this instance at, such as 10.0.0.7:50051');
+  const address = s.get('address', envVars.address, instanceAddress);
+  const tagFlags = args.value.lists.get('tag');
+  const tags = tagFlags !== undefined ? tagsFromFlags(s, tagFlags) : s.get(undefined, envVars.tags, tagList);
+  const config: RegisterConfig = {
+    command: 'register',
+    etcd: etcd ?? { endpoints: [], username: undefined, password: undefined },
+    prefix: s.get('prefix', envVars.prefix, parsePrefix) ?? defaults.prefix,
+    service: s.get('service', envVars.service, parseText) ?? '',
+    host: address?.host ?? '',
+    port: address?.port ?? 0,
+    ttlSeconds: s.get('ttl', envVars.ttl, parseIntIn(1, registerLimits.maxTtlSeconds, 'seconds')) ?? registerDefaults.ttlSeconds,
+    weight: s.get('weight', envVars.weight, parseIntIn(1, registerLimits.maxWeight)),
+    region: s.get('region', envVars.region, parseText),
+    zone: s.get('zone', envVars.zone, parseText),
+    subZone: s.get('sub-zone', envVars.subZone, parseText),
+    priority: s.get('priority', envVars.priority, parseIntIn(0, registerLimits.maxPriority)),
+    version: s.get('version', envVars.instanceVersion, parseText),
+    tags: tags ?? {},
+    drainGraceMs:
+      s.get('drain-grace-ms', envVars.drainGraceMs, parseIntIn(0, Number.MAX_SAFE_INTEGER, 'milliseconds')) ?? registerDefaults.drainGraceMs,
+    logLevel: s.get('log-level', envVars.logLevel, parseLogLevel) ?? defaults.logLevel,
+  };
+  return s.errors.length > 0 ? err(...s.errors) : ok(config);
+}
+
+/** `--etcd` with optional credentials (shared by serve and register); undefined when no etcd is given. */
+function readEtcd(s: Settings): EtcdConfig | undefined {
+  const endpoints = s.get('etcd', envVars.etcd, parseEtcdEndpoints);
+  const username = s.get('etcd-username', envVars.etcdUsername, parseText);
+  const password = s.get('etcd-password', envVars.etcdPassword, parseText, { secret: true });
+  const hasUser = s.given('etcd-username', envVars.etcdUsername);
+  const hasPassword = s.given('etcd-password', envVars.etcdPassword);
+  if (!s.given('etcd', envVars.etcd) && (hasUser || hasPassword)) {
+    s.errors.push(`--etcd-username/--etcd-password (or ${envVars.etcdUsername}/${envVars.etcdPassword}) need --etcd (or ${envVars.etcd})`);
+  } else if (hasUser !== hasPassword) {
+    s.errors.push(`etcd authentication needs both --etcd-username and --etcd-password (or ${envVars.etcdUsername}/${envVars.etcdPassword})`);
+  }
+  return endpoints === undefined ? undefined : { endpoints, username, password };
+}
+
 const help = (topic: HelpTopic): Config => ({ command: 'help', topic });
+
+/** The address an instance registers: clients and Envoy dial it as given, so the host must be an IP literal. */
+function instanceAddress(raw: string): Result<{ host: string; port: number }> {
+  const r = parseHostPort(raw, { allowPortZero: false });
+  if (!r.ok) return r;
+  if (isIP(r.value.host) === 0) {
+    return err(`"${r.value.host}" is not an IP address; register the IP:port clients dial, such as 10.0.0.7:50051 or [::1]:50051 (host names are not resolved)`);
+  }
+  return ok(r.value);
+}
+
+/** Repeated `--tag name=value`; each bad one is reported. */
+function tagsFromFlags(s: Settings, raws: readonly string[]): Readonly<Record<string, string>> {
+  const tags: Record<string, string> = {};
+  for (const raw of raws) {
+    const tag = parseTag(raw);
+    if (!tag.ok) {
+      s.errors.push(`--tag: got ${JSON.stringify(raw)}, ${tag.errors.join('; ')}`);
+      continue;
+    }
+    const [name, value] = tag.value;
+    if (Object.hasOwn(tags, name)) s.errors.push(`--tag: tag "${name}" is given twice`);
+    tags[name] = value;
+  }
+  return tags;
+}
+
+/** SWITCHYARD_TAGS: `name=value` pairs separated by commas. */
+const tagList = (raw: string) =>
+  parseTags(
+    raw
+      .split(',')
+      .map((t) => t.trim())
+      .filter((t) => t !== ''),
+  );
 
 function listenAddress(raw: string): Result<string> {
   const r = parseHostPort(raw, { allowPortZero: true });

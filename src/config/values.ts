@@ -84,3 +84,36 @@ export function parseText(raw: string): Result<string> {
   if (/[\u0000-\u001f]/.test(raw)) return err('expected text without control characters');
   return ok(raw);
 }
+
+/** A whole number from `min` to `max` written in decimal digits (`unit` names what it counts, for the message). */
+export function parseIntIn(min: number, max: number, unit = ''): (raw: string) => Result<number> {
+  const expected = `expected a whole number${unit ? ` of ${unit}` : ''} from ${min} to ${max}`;
+  return (raw) => {
+    if (!/^[0-9]+$/.test(raw)) return err(expected);
+    const n = Number(raw);
+    return n >= min && n <= max ? ok(n) : err(expected);
+  };
+}
+
+/** One `name=value` tag; the value may be empty, the name may not. */
+export function parseTag(raw: string): Result<readonly [string, string]> {
+  const eq = raw.indexOf('=');
+  const name = eq === -1 ? '' : raw.slice(0, eq).trim();
+  if (eq === -1 || name === '') return err('expected name=value, such as canary=true');
+  const value = raw.slice(eq + 1);
+  if (/[\u0000-\u001f]/.test(raw)) return err('expected text without control characters');
+  return ok([name, value] as const);
+}
+
+/** Tags from repeated `--tag name=value` flags or one comma-separated list; a name given twice is an error. */
+export function parseTags(raws: readonly string[]): Result<Readonly<Record<string, string>>> {
+  const tags: Record<string, string> = {};
+  for (const raw of raws) {
+    const tag = parseTag(raw);
+    if (!tag.ok) return err(`"${raw}": ${tag.errors.join('; ')}`);
+    const [name, value] = tag.value;
+    if (Object.hasOwn(tags, name)) return err(`tag "${name}" is given twice`);
+    tags[name] = value;
+  }
+  return ok(tags);
+}

@@ -23,7 +23,7 @@ test('two replicas on one etcd give the same versions, SotW and Delta', async ()
   const sotwVersions = async (address: string) => {
     await using envoy = openAdsClient({ address, protocol: 'sotw', nodeId: 'same-node' });
     const boot = await bootEnvoy(envoy);
-    return [boot.cds, boot.eds, boot.lds, boot.rds].map((r) => [r?.type_url, r?.version_info, r?.resources.map((x) => x.name)]);
+    return [boot.cds, boot.eds, boot.lds, boot.rds].map((r) => [r?.typeUrl, r?.versionInfo, r?.resources.map((x) => x.name)]);
   };
   const one1 = await sotwVersions(one.xdsAddress);
   expect(one1.map(([, , names]) => names)).toEqual([
