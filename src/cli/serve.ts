@@ -3,6 +3,7 @@
  * @module
  */
 import { createSwitchyard } from '../index.ts';
+import { FORMATS } from '../registry/formats/index.ts';
 import { defaults, type ServeConfig } from '../config/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import { DEMO_SERVICE, startDemo } from './demo.ts';
@@ -25,6 +26,8 @@ export async function runServe(config: ServeConfig, { resources, logger, out }: 
     prefix: config.prefix,
     xdsListen: config.xdsListen,
     envoyListener: config.envoyListener,
+    sources: config.sources.map(({ prefix, format }) => ({ prefix, format: FORMATS[format] })),
+    routesPrefix: config.routesPrefix,
     logger,
     logLevel: config.logLevel,
   });

@@ -2,7 +2,7 @@
  * Help text of the `switchyard` command.
  * @module
  */
-import { defaults, envVars, registerDefaults, type HelpTopic } from '../config/index.ts';
+import { defaults, envVars, registerDefaults, SOURCE_FORMATS, type HelpTopic } from '../config/index.ts';
 
 const general = `switchyard: serves service registrations from etcd as an xDS (ADS) control plane
 
@@ -28,6 +28,9 @@ Flags (each also read from an environment variable; flags win):
   --prefix <key prefix>     ${envVars.prefix}   default ${defaults.prefix}
   --xds-listen <host:port>  ${envVars.xdsListen}   default ${defaults.xdsListen}; port 0 picks a free port
   --envoy-listener <ip:port> ${envVars.envoyListener}   default ${defaults.envoyListener}; the outbound listener Envoy sidecars get
+  --source <prefix>=<format> ${envVars.sources} (comma-separated)   also watch <prefix> in another framework's format
+                            (repeatable; formats: ${SOURCE_FORMATS.join(', ')}), e.g. /microservices/=kratos
+  --routes-prefix <prefix>  ${envVars.routesPrefix}   default ${defaults.routesPrefix}; route policies at <prefix><service>
   --log-level <level>       ${envVars.logLevel}   debug, info, warn, error or silent (default ${defaults.logLevel})
   --demo                    ${envVars.demo}=1   start and register 3 greeter instances
   --data-dir <dir>          ${envVars.dataDir}   data directory of the private etcd (default: a temp dir, removed on exit)

@@ -19,6 +19,10 @@ export interface ServeConfig {
   readonly prefix: string;
   /** `host:port` of the xDS server; port 0 picks a free port. */
   readonly xdsListen: string;
+  /** More prefixes to watch, each in a registration format of another framework. */
+  readonly sources: readonly SourceSpec[];
+  /** Where route policies live. */
+  readonly routesPrefix: string;
   /** Where Envoy sidecars' outbound listener binds (sent to them over LDS). */
   readonly envoyListener: { readonly address: string; readonly port: number };
   readonly logLevel: LogLevel;
@@ -26,6 +30,15 @@ export interface ServeConfig {
   readonly demo: boolean;
   /** Data directory of the private etcd; `undefined`: a temporary directory removed on exit. */
   readonly dataDir: string | undefined;
+}
+
+/** Registration formats `--source` accepts (the registry's FORMATS; a test keeps the two lists equal). */
+export const SOURCE_FORMATS = ['switchyard', 'etcd-naming', 'kratos', 'go-zero', 'kitex', 'rpcx'] as const;
+
+export interface SourceSpec {
+  /** Key prefix, ending in `/` (or empty: the whole keyspace). */
+  readonly prefix: string;
+  readonly format: (typeof SOURCE_FORMATS)[number];
 }
 
 export interface BootstrapConfig {
@@ -79,6 +92,7 @@ export const defaults = {
   prefix: '/services/',
   xdsListen: '127.0.0.1:18000',
   envoyListener: '0.0.0.0:15001',
+  routesPrefix: '/switchyard/routes/',
   logLevel: 'info',
   nodeIdPrefix: 'switchyard-client-',
 } as const satisfies Record<string, string>;
@@ -105,6 +119,8 @@ export const envVars = {
   prefix: 'SWITCHYARD_PREFIX',
   xdsListen: 'SWITCHYARD_XDS_LISTEN',
   envoyListener: 'SWITCHYARD_ENVOY_LISTENER',
+  sources: 'SWITCHYARD_SOURCES',
+  routesPrefix: 'SWITCHYARD_ROUTES_PREFIX',
   logLevel: 'SWITCHYARD_LOG_LEVEL',
   demo: 'SWITCHYARD_DEMO',
   dataDir: 'SWITCHYARD_DATA_DIR',

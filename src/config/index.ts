@@ -3,5 +3,5 @@
  * @module
  */
 export { parseConfig, type Env } from './parse.ts';
-export { defaults, envVars, registerDefaults } from './config.ts';
-export type { BootstrapConfig, Config, EtcdConfig, HelpConfig, HelpTopic, RegisterConfig, ServeConfig, VersionConfig } from './config.ts';
+export { defaults, envVars, registerDefaults, SOURCE_FORMATS } from './config.ts';
+export type { BootstrapConfig, Config, EtcdConfig, HelpConfig, HelpTopic, RegisterConfig, ServeConfig, SourceSpec, VersionConfig } from './config.ts';

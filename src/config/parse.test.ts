@@ -12,6 +12,8 @@ const serveDefaults: ServeConfig = {
   prefix: '/services/',
   xdsListen: '127.0.0.1:18000',
   envoyListener: { address: '0.0.0.0', port: 15001 },
+  sources: [],
+  routesPrefix: '/switchyard/routes/',
   logLevel: 'info',
   demo: false,
   dataDir: undefined,
@@ -146,7 +148,7 @@ describe('serve', () => {
 
   test('unknown flag names the flag and lists the known ones', () => {
     expect(errorOf(['serve', '--etcd-url', 'http://a:1'])).toBe(
-      'unknown flag --etcd-url for "serve"; expected one of --etcd, --etcd-username, --etcd-password, --prefix, --xds-listen, --envoy-listener, --log-level, --demo, --data-dir',
+      'unknown flag --etcd-url for "serve"; expected one of --etcd, --etcd-username, --etcd-password, --prefix, --xds-listen, --envoy-listener, --source, --routes-prefix, --log-level, --demo, --data-dir',
     );
   });
 
@@ -465,5 +467,36 @@ describe('register', () => {
   test('serve flags are unknown to register, and --tag needs a value', () => {
     expect(errorOf([...required, '--demo'])).toStartWith('unknown flag --demo for "register"; expected one of --etcd,');
     expect(errorOf([...required, '--tag'])).toBe('--tag: missing value; write --tag <value> or --tag=<value>');
+  });
+});
+
+describe('serve --source and --routes-prefix', () => {
+  test('repeated --source flags, or SWITCHYARD_SOURCES, add prefixes in other formats', () => {
+    expect(parse(['serve', '--source', '/microservices/=kratos', '--source=user.rpc/=go-zero', '--source', '=go-zero'])).toEqual(
+      serve({
+        sources: [
+          { prefix: '/microservices/', format: 'kratos' },
+          { prefix: 'user.rpc/', format: 'go-zero' },
+          { prefix: '', format: 'go-zero' },
+        ],
+      }),
+    );
+    expect(parse(['serve'], { SWITCHYARD_SOURCES: 'kitex/registry-etcd/=kitex, /rpcx/=rpcx' })).toEqual(
+      serve({ sources: [{ prefix: 'kitex/registry-etcd/', format: 'kitex' }, { prefix: '/rpcx/', format: 'rpcx' }] }),
+    );
+    expect(parse(['serve', '--routes-prefix', '/routes'])).toEqual(serve({ routesPrefix: '/routes/' }));
+  });
+
+  test('an unknown format or a prefix without a trailing slash is rejected with what is expected', () => {
+    expect(parse(['serve', '--source', '/m/=consul'])).toEqual({
+      ok: false,
+      errors: [
+        '--source: got "/m/=consul", unknown format "consul", expected <prefix>=<format> such as /microservices/=kratos; formats: switchyard, etcd-naming, kratos, go-zero, kitex, rpcx',
+      ],
+    });
+    expect(parse(['serve'], { SWITCHYARD_SOURCES: '/m=kratos' })).toEqual({
+      ok: false,
+      errors: ['SWITCHYARD_SOURCES: got "/m=kratos", prefix "/m" must end with "/" (or be empty for the whole keyspace)'],
+    });
   });
 });

@@ -17,6 +17,7 @@ import {
   type HelpTopic,
   type RegisterConfig,
   type ServeConfig,
+  type SourceSpec,
 } from './config.ts';
 import {
   formatHostPort,
@@ -26,6 +27,7 @@ import {
   parseIntIn,
   parseLogLevel,
   parsePrefix,
+  parseSource,
   parseTag,
   parseTags,
   parseText,
@@ -40,6 +42,8 @@ const serveFlags: FlagSpecs = {
   prefix: 'string',
   'xds-listen': 'string',
   'envoy-listener': 'string',
+  source: 'repeated',
+  'routes-prefix': 'string',
   'log-level': 'string',
   demo: 'boolean',
   'data-dir': 'string',
@@ -125,6 +129,8 @@ function parseServe(rest: readonly string[], env: Env): Result<Config> {
     prefix: s.get('prefix', envVars.prefix, parsePrefix) ?? defaults.prefix,
     xdsListen: s.get('xds-listen', envVars.xdsListen, listenAddress) ?? defaults.xdsListen,
     envoyListener: s.get('envoy-listener', envVars.envoyListener, envoyListenerAddress) ?? DEFAULT_ENVOY_LISTENER,
+    sources: sourcesFrom(s, args.value.lists.get('source'), env[envVars.sources]),
+    routesPrefix: s.get('routes-prefix', envVars.routesPrefix, parsePrefix) ?? defaults.routesPrefix,
     logLevel: s.get('log-level', envVars.logLevel, parseLogLevel) ?? defaults.logLevel,
     demo: s.get('demo', envVars.demo, parseBoolean) ?? false,
     dataDir: s.get('data-dir', envVars.dataDir, parseText),
@@ -212,6 +218,18 @@ function instanceAddress(raw: string): Result<{ host: string; port: number }> {
     return err(`"${r.value.host}" is not an IP address; register the IP:port clients dial, such as 10.0.0.7:50051 or [::1]:50051 (host names are not resolved)`);
   }
   return ok(r.value);
+}
+
+/** Repeated `--source prefix=format` flags, else `SWITCHYARD_SOURCES` (comma-separated); each bad one is reported. */
+function sourcesFrom(s: Settings, flags: readonly string[] | undefined, fromEnv: string | undefined): readonly SourceSpec[] {
+  const [raws, origin] = flags ? [flags, '--source'] : [fromEnv ? fromEnv.split(',') : [], envVars.sources];
+  const specs: SourceSpec[] = [];
+  for (const raw of raws) {
+    const spec = parseSource(raw.trim());
+    if (spec.ok) specs.push(spec.value);
+    else s.errors.push(`${origin}: got ${JSON.stringify(raw)}, ${spec.errors.join('; ')}`);
+  }
+  return specs;
 }
 
 /** Repeated `--tag name=value`; each bad one is reported. */

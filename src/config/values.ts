@@ -4,6 +4,7 @@
  * @module
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { SOURCE_FORMATS, type SourceSpec } from './config.ts';
 import { LOG_LEVELS, type LogLevel } from '../lib/logger.ts';
 import { err, ok, type Result } from '../lib/result.ts';
 
@@ -103,6 +104,19 @@ export function parseTag(raw: string): Result<readonly [string, string]> {
   const value = raw.slice(eq + 1);
   if (/[\u0000-\u001f]/.test(raw)) return err('expected text without control characters');
   return ok([name, value] as const);
+}
+
+/** `<prefix>=<format>`: the last `=` separates them, since prefixes may contain `=`. */
+export function parseSource(raw: string): Result<SourceSpec> {
+  const eq = raw.lastIndexOf('=');
+  const expected = `expected <prefix>=<format> such as /microservices/=kratos; formats: ${SOURCE_FORMATS.join(', ')}`;
+  if (eq === -1) return err(expected);
+  const prefix = raw.slice(0, eq);
+  const format = raw.slice(eq + 1);
+  if (!(SOURCE_FORMATS as readonly string[]).includes(format)) return err(`unknown format "${format}", ${expected}`);
+  if (prefix !== '' && !prefix.endsWith('/')) return err(`prefix "${prefix}" must end with "/" (or be empty for the whole keyspace)`);
+  if (/\s/.test(prefix)) return err(`whitespace is not allowed in the prefix, ${expected}`);
+  return ok({ prefix, format: format as SourceSpec['format'] });
 }
 
 /** Tags from repeated `--tag name=value` flags or one comma-separated list; a name given twice is an error. */

@@ -74,7 +74,7 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
         return undefined;
       case 'reject':
         stats.rejectedTotal++;
-        logger.warn('rejected registration', { key: entry.key, reason: d.reason, revision: entry.modRevision });
+        logger.warn(`rejected ${reader.noun}`, { key: entry.key, reason: d.reason, revision: entry.modRevision });
         return { type: 'reject', rejection: { key: entry.key, reason: d.reason, revision: entry.modRevision } };
     }
   };

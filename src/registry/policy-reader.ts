@@ -12,6 +12,7 @@ const serviceOf = (prefix: string, key: string) => key.slice(prefix.length);
  * the last valid one in force; deleting the key returns the service to the default route.
  */
 export const policyReader: KeyReader = {
+  noun: 'route policy',
   read(prefix, entry): Decoded {
     const service = serviceOf(prefix, entry.key);
     if (service === '') return { kind: 'ignore' };

@@ -120,6 +120,14 @@ describe.each(['node', 'bun'] as Runtime[])('xds client worker under %s', (runti
     expect(await call).toEqual({ counts: { [g.id]: 1 }, failures: [] });
   });
 
+  test('metadata is sent with every call (here the greeter\'s own x-delay-ms key)', async () => {
+    await using greeters = await startGreeters(1, { idPrefix: `${runtime}-meta` });
+    const g = greeters[0]!;
+    const call = client.call(g.address, 2, { metadata: { 'x-delay-ms': '300' } });
+    await waitFor(() => g.inFlight() === 1, { message: 'call held by the metadata delay', intervalMs: 5 });
+    expect(await call).toEqual({ counts: { [g.id]: 2 }, failures: [] });
+  });
+
   test('failures are reported, not fatal', async () => {
     const r = await client.call(`dns:///127.0.0.1:${dead}`, 3, { deadlineMs: 500 });
     expect(r.counts).toEqual({});

@@ -3,9 +3,9 @@
 //
 // Protocol: one JSON command per stdin line, exactly one JSON reply per command on stdout, carrying its `id`.
 // First line out is `{"event":"ready",...}` once grpc-js-xds is registered. stderr is free-form (grpc-js logs).
-//   {id, cmd:'call', target, count=1, deadlineMs=2000, waitForReady=false, delayMs?}
+//   {id, cmd:'call', target, count=1, deadlineMs=2000, waitForReady=false, delayMs?, metadata?:{[key]: string}}
 //       → {id, ok:true, counts:{[instance]: n}, failures:[{code, details}]}          (sequential calls)
-//   {id, cmd:'start-load', target, concurrency=1, deadlineMs=2000, waitForReady=false, delayMs?, intervalMs=0}
+//   {id, cmd:'start-load', target, concurrency=1, deadlineMs=2000, waitForReady=false, delayMs?, metadata?, intervalMs=0}
 //       → {id, ok:true}; calls run until stop-load, each recorded as {t, instance|null, error:{code,details}|null}
 //   {id, cmd:'stop-load'} → {id, ok:true, records:[...]}    (waits for the calls in flight)
 //   {id, cmd:'load-stats'} → {id, ok:true, total, errors, counts:{[instance]: n}}   (the running load so far)
@@ -46,11 +46,15 @@ function clientFor(target) {
   return client;
 }
 
-/** Resolves, never rejects: {instance} or {error:{code, details}}. */
-function sayHello(target, { deadlineMs = 2000, waitForReady = false, delayMs } = {}) {
+/**
+ * Resolves, never rejects: {instance} or {error:{code, details}}. `metadata` is sent as request metadata, e.g.
+ * `{ 'x-canary': '1' }` to take a header-matched route.
+ */
+function sayHello(target, { deadlineMs = 2000, waitForReady = false, delayMs, metadata: extra = {} } = {}) {
   return new Promise((resolve) => {
     try {
       const metadata = new grpc.Metadata({ waitForReady });
+      for (const [key, value] of Object.entries(extra)) metadata.set(key, String(value));
       if (delayMs !== undefined) metadata.set('x-delay-ms', String(delayMs));
       clientFor(target).makeUnaryRequest(
         SAY_HELLO,

@@ -34,6 +34,8 @@ export interface CallOptions {
   waitForReady?: boolean;
   /** Ask the greeter to hold each call this long. */
   delayMs?: number;
+  /** Request metadata sent with every call, e.g. `{ 'x-canary': '1' }` to take a header-matched route. */
+  metadata?: Record<string, string>;
 }
 
 export interface LoadOptions extends CallOptions {

@@ -16,6 +16,8 @@ export type RegistrationFormat = (prefix: string, entry: RawEntry) => Decoded;
 
 /** How a feed reads the keys of its prefix: what a put means and what a delete means. */
 export interface KeyReader {
+  /** What its keys hold, for log lines: "registration", "route policy". */
+  readonly noun: string;
   readonly read: RegistrationFormat;
   /** The event for a deleted key (or one whose put now means nothing). */
   readonly deleted: (prefix: string, key: string, revision: number) => CatalogEvent;
@@ -23,6 +25,7 @@ export interface KeyReader {
 
 /** Registrations: a deleted key removes its instance. */
 export const registrations = (read: RegistrationFormat): KeyReader => ({
+  noun: 'registration',
   read,
   deleted: (_prefix, key, revision) => ({ type: 'remove', key, revision }),
 });
