@@ -28,9 +28,12 @@ export function machineInfo(): MachineInfo {
   };
 }
 
-/** Writes `bench/results/<scenario>.json` and returns its path. */
+/**
+ * Writes `bench/results/<scenario>.json` and returns its path. `SWITCHYARD_BENCH_RESULTS` names another
+ * directory (the smoke test uses a temp dir so it never overwrites measured results).
+ */
 export function writeResults(scenario: string, data: object): string {
-  const dir = path.join(import.meta.dir, '..', 'results');
+  const dir = process.env.SWITCHYARD_BENCH_RESULTS || path.join(import.meta.dir, '..', 'results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${scenario}.json`);
   writeFileSync(file, JSON.stringify({ scenario, date: new Date().toISOString(), ...data }, null, 2) + '\n');
