@@ -1,0 +1,258 @@
+/**
+ * S4 churn: a steady stream of registration changes (default 1,000 events/s, put and delete alternating
+ * over random services of 10,000) while 1,000 Delta clients each watch the endpoints of 20 services, for
+ * several minutes. Per 10 s window: latency from the write until every subscriber of the changed service
+ * holds the new endpoint set (p50/p99/max), control-plane CPU (from /proc/<pid>/stat) and RSS. At the
+ * end every client's endpoints are compared with what etcd holds.
+ *
+ * Subscriptions: client i watches services i·k … i·k+k-1 (mod services), so with 1,000 × 20 each service
+ * has exactly 2 subscribers and every event is observed. Events alternate: "put" registers a new instance
+ * (the service's next port from 20000 up) of a random service; "delete" removes the lowest-port (oldest)
+ * instance of a random service that has more than half its starting instances. A service's endpoint set
+ * thus never repeats. Writes are not awaited one by one: the writer keeps the rate with up to
+ * `--max-in-flight` writes outstanding and counts what it had to skip.
+ *
+ * Usage: bun bench/s4-churn.ts [--quick] [--duration 180] [--rate 1000] [--services 10000] [--instances 10]
+ *          [--clients 1000] [--services-per-client 20] [--window 10] [--protocol delta] [--processes 2]
+ *          [--debounce-ms 5] [--max-delay-ms 100] [--no-pin] [--profile]
+ * @module
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { now } from './lib/clock.ts';
+import { startFleet, type Protocol } from './lib/load.ts';
+import { writeResults } from './lib/machine.ts';
+import { BASE_PORT, bulkPut, catalogKeys, etcdServices, instanceKey, serviceName } from './lib/registry.ts';
+import { deadline, failer, intFlag, mib, round, startStack } from './lib/stack.ts';
+import { formatTable, summarize, type Summary } from './lib/stats.ts';
+
+const SCENARIO = 's4-churn';
+const fail = failer(SCENARIO);
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    duration: { type: 'string', default: '180' },
+    rate: { type: 'string', default: '1000' },
+    services: { type: 'string', default: '10000' },
+    instances: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '1000' },
+    'services-per-client': { type: 'string', default: '20' },
+    window: { type: 'string', default: '10' },
+    protocol: { type: 'string', default: 'delta' },
+    processes: { type: 'string', default: '2' },
+    'debounce-ms': { type: 'string', default: '5' },
+    'max-delay-ms': { type: 'string', default: '100' },
+    'max-in-flight': { type: 'string', default: '2000' },
+    'event-timeout-ms': { type: 'string', default: '10000' },
+    'no-pin': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (flags.help) {
+  console.log('usage: bun bench/s4-churn.ts [--quick] [--duration S] [--rate N] [--services N] [--instances N] [--clients N] [--services-per-client N] [--window S] [--protocol delta|sotw] [--processes N] [--debounce-ms MS] [--max-delay-ms MS] [--no-pin] [--profile]');
+  process.exit(0);
+}
+const q = flags.quick;
+const params = {
+  durationS: q ? 4 : intFlag(fail, 'duration', flags.duration),
+  rate: q ? 200 : intFlag(fail, 'rate', flags.rate),
+  services: q ? 200 : intFlag(fail, 'services', flags.services),
+  instances: q ? 3 : intFlag(fail, 'instances', flags.instances),
+  clients: q ? 20 : intFlag(fail, 'clients', flags.clients),
+  servicesPerClient: q ? 10 : intFlag(fail, 'services-per-client', flags['services-per-client']),
+  windowS: q ? 1 : intFlag(fail, 'window', flags.window),
+  protocol: flags.protocol as Protocol,
+  processes: q ? 1 : intFlag(fail, 'processes', flags.processes),
+  pushDebounceMs: intFlag(fail, 'debounce-ms', flags['debounce-ms'], 0),
+  pushMaxDelayMs: intFlag(fail, 'max-delay-ms', flags['max-delay-ms'], 0),
+  maxInFlight: intFlag(fail, 'max-in-flight', flags['max-in-flight']),
+  eventTimeoutMs: intFlag(fail, 'event-timeout-ms', flags['event-timeout-ms']),
+  pinned: false,
+};
+const cancelDeadline = deadline(300_000 + params.durationS * 1000 + params.services * 10, fail);
+
+let preloadMs = 0;
+const stack = await startStack({
+  pin: !flags['no-pin'],
+  debounceMs: params.pushDebounceMs,
+  maxDelayMs: params.pushMaxDelayMs,
+  fail,
+  profileDir: flags.profile ? path.join(import.meta.dir, 'results', 'profiles') : undefined,
+  beforeControlPlane: async (etcd) => void (preloadMs = await bulkPut(etcd, catalogKeys(params.services, params.instances, 5))),
+});
+params.pinned = stack.pinned;
+const { cp, etcd } = stack;
+
+const fleet = startFleet({ xds: cp.ready.xds, processes: params.processes, pin: stack.pinned, onUnexpectedExit: fail });
+const k = params.servicesPerClient;
+const subscriptions = Array.from({ length: params.clients }, (_, i) => Array.from({ length: k }, (_, j) => serviceName((i * k + j) % params.services, 5)));
+const added = await fleet.add(params.protocol, 'eds', subscriptions, { timeoutMs: 60_000 });
+if (added.ready !== params.clients) fail(`only ${added.ready} of ${params.clients} clients got their endpoints`);
+
+// --- the writer --------------------------------------------------------------------------------------
+// Every service's endpoint set only moves forward: a put adds the service's next new port, a delete
+// removes its lowest port (oldest instance). So no set ever comes back, and an expectation can only be
+// met by the change it was made for.
+const ports = new Map<string, Set<number>>(); // the state the writer believes etcd has, per service
+const nextPort = new Map<string, number>();
+for (let s = 0; s < params.services; s++) {
+  const name = serviceName(s, 5);
+  ports.set(name, new Set(Array.from({ length: params.instances }, (_, i) => BASE_PORT + i)));
+  nextPort.set(name, 20_000);
+}
+/** A delete never takes a service below this many instances (it picks another service). */
+const minInstances = Math.max(1, Math.ceil(params.instances / 2));
+const randomService = () => serviceName(Math.floor(Math.random() * params.services), 5);
+
+interface EventRecord {
+  t0: number;
+  op: 'put' | 'delete';
+  latencyMs?: number;
+  outcome?: 'held' | 'timeout' | 'superseded' | 'unobserved';
+}
+const events: EventRecord[] = [];
+const writer = { issued: 0, skipped: 0, inFlight: 0, maxInFlightSeen: 0, writeErrors: 0 };
+const settled = new Set<Promise<unknown>>();
+
+function issue(): void {
+  if (writer.inFlight >= params.maxInFlight) {
+    writer.skipped++;
+    return;
+  }
+  const op: 'put' | 'delete' = writer.issued % 2 === 0 ? 'put' : 'delete';
+  let service = randomService();
+  let port: number;
+  if (op === 'put') {
+    port = nextPort.get(service)!;
+    nextPort.set(service, port + 1);
+    if (port > 65_535) fail(`service ${service} ran out of ports`);
+    ports.get(service)!.add(port);
+  } else {
+    for (let tries = 0; ports.get(service)!.size <= minInstances && tries < 100; tries++) service = randomService();
+    port = Math.min(...ports.get(service)!);
+    ports.get(service)!.delete(port);
+  }
+  const key = instanceKey(service, port);
+  writer.issued++;
+  const rec: EventRecord = { t0: now(), op };
+  events.push(rec);
+  const held = fleet.expect(service, [...ports.get(service)!].sort((a, b) => a - b), params.eventTimeoutMs).then((h) => {
+    rec.outcome = h.n === 0 ? 'unobserved' : h.superseded ? 'superseded' : h.missing > 0 ? 'timeout' : 'held';
+    if (rec.outcome === 'held') rec.latencyMs = h.last - rec.t0;
+  });
+  writer.inFlight++;
+  writer.maxInFlightSeen = Math.max(writer.maxInFlightSeen, writer.inFlight);
+  const write = (op === 'put' ? etcd.put(key).value('') : etcd.delete().key(key)).then(
+    () => void writer.inFlight--,
+    () => void (writer.inFlight--, writer.writeErrors++),
+  );
+  for (const p of [held, write]) {
+    settled.add(p);
+    p.finally(() => settled.delete(p));
+  }
+}
+
+interface Window {
+  endS: number;
+  cpuCores: number;
+  rss: number;
+  heapUsed: number;
+}
+const windows: Window[] = [];
+const cpu0 = cp.procCpuSeconds();
+const tStart = now();
+let lastCpu = cpu0;
+let lastT = tStart;
+let nextWindow = tStart + params.windowS * 1000;
+const end = tStart + params.durationS * 1000;
+console.error(`  churn: ${params.rate} events/s for ${params.durationS} s over ${params.services} services, ${params.clients} ${params.protocol} clients × ${k} services`);
+while (now() < end) {
+  const due = Math.min(Math.floor(((now() - tStart) / 1000) * params.rate), Math.floor(((end - tStart) / 1000) * params.rate));
+  const burst = Math.min(due - writer.issued - writer.skipped, Math.ceil(params.rate / 10));
+  for (let i = 0; i < burst; i++) issue();
+  // anything still due after the burst cap is skipped rather than sent in a catch-up flood
+  if (due - writer.issued - writer.skipped > params.rate / 5) writer.skipped += due - writer.issued - writer.skipped;
+  if (now() >= nextWindow) {
+    const t = now();
+    const cpu = cp.procCpuSeconds();
+    const s = await cp.stats();
+    windows.push({ endS: round((t - tStart) / 1000, 1), cpuCores: round((cpu - lastCpu) / ((t - lastT) / 1000)), rss: s.rss, heapUsed: s.heapUsed });
+    const recent = events.filter((e) => e.t0 >= lastT && e.latencyMs !== undefined).map((e) => e.latencyMs!);
+    const sm = summarize(recent);
+    console.error(`  t=${windows.at(-1)!.endS}s: ${recent.length} held so far, p50 ${sm.p50} ms, p99 ${sm.p99} ms, CP ${windows.at(-1)!.cpuCores} cores, RSS ${mib(s.rss)} MiB, in flight ${writer.inFlight}`);
+    lastCpu = cpu;
+    lastT = t;
+    nextWindow += params.windowS * 1000;
+  }
+  await Bun.sleep(5);
+}
+const writerWallS = (now() - tStart) / 1000;
+const cpuTotal = cp.procCpuSeconds() - cpu0;
+// Drain: every write answered and every expectation settled (each has its own timeout).
+const drainUntil = Date.now() + params.eventTimeoutMs + 10_000;
+while (settled.size > 0 && Date.now() < drainUntil) await Bun.sleep(50);
+await Bun.sleep(1000);
+const finalState = await etcdServices(etcd);
+const verify = await fleet.verify(finalState);
+const loadStats = await fleet.stats();
+const cpFinal = await cp.stats();
+await fleet.stop();
+await stack.stop();
+cancelDeadline();
+
+// --- report -----------------------------------------------------------------------------------------
+const perWindow = windows.map((w, i) => {
+  const from = tStart + (i === 0 ? 0 : windows[i - 1]!.endS * 1000);
+  const to = tStart + w.endS * 1000;
+  const inWindow = events.filter((e) => e.t0 >= from && e.t0 < to);
+  return { ...w, events: inWindow.length, latency: summarize(inWindow.flatMap((e) => e.latencyMs ?? [])), timedOut: inWindow.filter((e) => e.outcome === 'timeout').length };
+});
+const count = (o: EventRecord['outcome']) => events.filter((e) => e.outcome === o).length;
+const overall: Summary = summarize(events.flatMap((e) => e.latencyMs ?? []));
+const cpuAvg = cpuTotal / writerWallS;
+const rssFirst = windows[0]?.rss ?? cp.ready.rss;
+const rssLast = windows.at(-1)?.rss ?? cpFinal.rss;
+const rssDrift = (rssLast - rssFirst) / rssFirst;
+const targets = {
+  p99Ms: { target: 300, measured: overall.p99, met: overall.p99 <= 300 },
+  cpuCores: { target: 1, measured: round(cpuAvg), met: cpuAvg <= 1 },
+  rssDrift: { target: 0.1, measured: round(rssDrift, 3), met: rssDrift <= 0.1 },
+  clientsOffFinalState: { target: 0, measured: verify.mismatched, met: verify.mismatched === 0 },
+};
+console.log(`\nS4 churn: ${params.rate} events/s (put/delete) over ${params.services} services, ${params.clients} ${params.protocol} clients × ${k} services' EDS, ${params.durationS} s, debounce ${params.pushDebounceMs} ms`);
+console.log(
+  formatTable(
+    ['window end s', 'events', 'p50 ms', 'p99 ms', 'max ms', 'timed out', 'CP cores', 'CP RSS MiB', 'CP heap MiB'],
+    perWindow.map((w) => [String(w.endS), String(w.events), w.latency.p50, w.latency.p99, w.latency.max, String(w.timedOut), w.cpuCores, mib(w.rss), mib(w.heapUsed)]),
+  ),
+);
+console.log(
+  `overall: ${events.length} events (${writer.skipped} skipped by the writer), held ${count('held')}, superseded ${count('superseded')}, unobserved ${count('unobserved')}, timed out ${count('timeout')}; ` +
+    `latency p50 ${overall.p50} p99 ${overall.p99} max ${overall.max} ms`,
+);
+console.log(`control plane: ${round(cpuAvg)} cores on average; RSS ${mib(rssFirst)} → ${mib(rssLast)} MiB (drift ${(rssDrift * 100).toFixed(1)}%)`);
+console.log(`final state: ${verify.checked} client subscriptions checked against etcd, ${verify.mismatched} off`);
+for (const e of verify.examples) console.log(`  ${e}`);
+console.log(
+  `targets: p99 ${overall.p99} <= 300 ms ${targets.p99Ms.met ? 'met' : 'MISSED'}; CPU ${round(cpuAvg)} <= 1 core ${targets.cpuCores.met ? 'met' : 'MISSED'}; ` +
+    `RSS drift ${(rssDrift * 100).toFixed(1)}% <= 10% ${targets.rssDrift.met ? 'met' : 'MISSED'}; clients off final state ${verify.mismatched} ${targets.clientsOffFinalState.met ? 'met' : 'MISSED'}`,
+);
+const converged = verify.mismatched === 0 && verify.checked === params.clients * k && loadStats.streamErrors === 0;
+const file = writeResults(SCENARIO, {
+  machine: stack.machine,
+  parameters: { ...params, preloadMs: round(preloadMs) },
+  results: {
+    windows: perWindow,
+    overall,
+    outcomes: { held: count('held'), superseded: count('superseded'), unobserved: count('unobserved'), timeout: count('timeout') },
+    writer: { ...writer, events: events.length, achievedRate: round(writer.issued / writerWallS) },
+    controlPlane: { cpuSeconds: round(cpuTotal), cpuCoresAvg: round(cpuAvg), rssFirstWindow: rssFirst, rssLastWindow: rssLast, rssDrift: round(rssDrift, 4), responses: cpFinal.responses, responseBytes: cpFinal.responseBytes },
+    loadGenerator: loadStats,
+    finalCheck: verify,
+    targets,
+  },
+  checks: { converged, finalStateChecked: verify.checked, mismatched: verify.mismatched },
+});
+console.log(`wrote ${file}`);
+if (!converged) process.exit(1);
