@@ -1,4 +1,5 @@
-import { eventKey, type Catalog, type CatalogEvent, type Instance, type Service } from './model.ts';
+import { PersistentMap } from '../lib/persistent-map.ts';
+import { eventKey, type Catalog, type CatalogEvent, type Instance, type Rejection, type Service } from './model.ts';
 import { samePolicy } from './route-policy.ts';
 
 export interface CatalogUpdate {
@@ -32,7 +33,11 @@ export function applyEvents(
     set: (key: string, service: string) => moved.set(key, service),
     delete: (key: string) => moved.set(key, undefined),
   };
-  const rejected = new Map(catalog.rejected);
+  let rejected = catalog.rejected;
+  const editRejected = (): Map<string, Rejection> => {
+    if (rejected === catalog.rejected) rejected = new Map(rejected);
+    return rejected as Map<string, Rejection>;
+  };
   let policies = catalog.policies;
   const changedPolicies = new Set<string>();
   let revision = catalog.revision;
@@ -45,7 +50,7 @@ export function applyEvents(
         if (previous !== undefined && previous !== instance.service) touched(previous).delete(instance.key);
         touched(instance.service).set(instance.key, instance);
         owner.set(instance.key, instance.service);
-        rejected.delete(instance.key);
+        if (rejected.has(instance.key)) editRejected().delete(instance.key);
         revision = Math.max(revision, instance.revision);
         break;
       }
@@ -53,17 +58,17 @@ export function applyEvents(
         const previous = owner.get(e.key);
         if (previous !== undefined) touched(previous).delete(e.key);
         owner.delete(e.key);
-        rejected.delete(e.key);
+        if (rejected.has(e.key)) editRejected().delete(e.key);
         revision = Math.max(revision, e.revision);
         break;
       }
       case 'reject':
-        rejected.set(e.rejection.key, e.rejection);
+        editRejected().set(e.rejection.key, e.rejection);
         revision = Math.max(revision, e.rejection.revision);
         break;
       case 'policy': {
         // A rejected policy arrives as 'reject' and leaves the last valid one in force.
-        rejected.delete(e.key);
+        if (rejected.has(e.key)) editRejected().delete(e.key);
         revision = Math.max(revision, e.revision);
         if (samePolicy(policies.get(e.service)?.policy, e.policy)) break;
         const next = new Map(policies);
@@ -76,15 +81,14 @@ export function applyEvents(
     }
   }
 
-  const services = new Map(catalog.services);
+  let services = persistent(catalog.services);
   const changed = new Set<string>(changedPolicies);
   for (const [name, instances] of byService) {
     const before = catalog.services.get(name);
     const after = instances.size === 0 ? undefined : toService(name, instances);
     if (sameService(before, after)) continue;
     changed.add(name);
-    if (after) services.set(name, after);
-    else services.delete(name);
+    services = after ? services.with(name, after) : services.without(name);
   }
   return { catalog: { services, policies, rejected, revision }, changed };
 }
@@ -159,3 +163,8 @@ function ownersOf(catalog: Catalog): (key: string) => string | undefined {
   };
 }
 
+
+/** The catalog's service map as a PersistentMap, so an update copies a bucket, not the whole map. */
+function persistent(services: ReadonlyMap<string, Service>): PersistentMap<Service> {
+  return services instanceof PersistentMap ? services : PersistentMap.from(services);
+}

@@ -9,6 +9,7 @@
  * scenarios compare whole decoded resources with `test/fixtures/envoy-resources.ts`.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { parseRoutePolicyValue } from '../../src/catalog/route-policy.ts';
 import { TypeUrl } from '../../src/xds/type-urls.ts';
 import {
   expectedApiListener,
@@ -163,8 +164,14 @@ export function runConformance({ protocol }: { protocol: Protocol }): void {
       const claBefore = boot.eds!.resources.find((r) => r.name === 'a')!;
       try {
         clusterOverride.connectTimeoutSeconds = 7;
-        // Same catalog, service `a` rebuilt: only its cluster differs (see clusterOverride above).
-        w.sy.snapshots.update(w.sy.catalog(), ['a']);
+        // Service `a` rebuilt with only its cluster different (see clusterOverride). The store keeps a
+        // service's encoded cluster while its route policy is the same object, so hand it an explicit
+        // policy that builds exactly the default routes: the routes' bytes stay the same.
+        const sameRoutes = parseRoutePolicyValue(JSON.stringify({ routes: [{ to: '*' }] }));
+        if (!sameRoutes.ok) throw new Error(sameRoutes.errors.join());
+        const catalog = w.sy.catalog();
+        const policies = new Map(catalog.policies).set('a', { key: '/switchyard/routes/a', policy: sameRoutes.value });
+        w.sy.snapshots.update({ ...catalog, policies }, ['a']);
         const cds = await envoy.next(CDS);
         expect(bodies(cds)).toEqual(
           isSotw ? { a: expectedCluster('a', { connectTimeoutSeconds: 7 }), b: expectedCluster('b') } : { a: expectedCluster('a', { connectTimeoutSeconds: 7 }) },

@@ -1,6 +1,6 @@
 import type { Instance } from '../../catalog/model.ts';
 import type { RoutePolicy } from '../../catalog/route-policy.ts';
-import { buildSubsetResources } from './subsets.ts';
+import { buildSubsetAssignments, buildSubsetClusters } from './subsets.ts';
 import { buildEdsCluster } from './cluster.ts';
 import { buildLoadAssignment } from './endpoint.ts';
 import { buildApiListener } from './listener.ts';
@@ -14,11 +14,15 @@ import type { BuiltResource } from './types.ts';
  * same chain with an empty assignment, so a client that dials it early waits instead of failing.
  */
 export function buildServiceResources(name: string, instances: readonly Instance[], policy?: RoutePolicy): BuiltResource[] {
-  return [
-    buildApiListener(name, name),
-    buildServiceRoute(name, policy),
-    buildEdsCluster(name),
-    buildLoadAssignment(name, instances),
-    ...buildSubsetResources(name, policy, instances),
-  ];
+  return [...buildServiceChain(name, policy), ...buildServiceAssignments(name, instances, policy)];
+}
+
+/** What does not depend on the instances: listener, route, the service's and its subsets' clusters. */
+export function buildServiceChain(name: string, policy?: RoutePolicy): BuiltResource[] {
+  return [buildApiListener(name, name), buildServiceRoute(name, policy), buildEdsCluster(name), ...buildSubsetClusters(name, policy)];
+}
+
+/** The endpoint assignments: the service's and one per subset in use. */
+export function buildServiceAssignments(name: string, instances: readonly Instance[], policy?: RoutePolicy): BuiltResource[] {
+  return [buildLoadAssignment(name, instances), ...buildSubsetAssignments(name, policy, instances)];
 }

@@ -33,8 +33,14 @@ export function subsetsInUse(policy: RoutePolicy | undefined): SubsetDefinition[
  * selects no instance gets an empty assignment (calls routed to it fail UNAVAILABLE until one appears).
  */
 export function buildSubsetResources(service: string, policy: RoutePolicy | undefined, instances: readonly Instance[]): BuiltResource[] {
-  return subsetsInUse(policy).flatMap((s) => {
-    const name = subsetClusterName(service, s.name);
-    return [buildEdsCluster(name), buildLoadAssignment(name, selectSubset(instances, s))];
-  });
+  const assignments = buildSubsetAssignments(service, policy, instances);
+  return buildSubsetClusters(service, policy).flatMap((cluster, i) => [cluster, assignments[i]!]);
 }
+
+/** The subset clusters alone: they depend on the policy, not on the instances. */
+export const buildSubsetClusters = (service: string, policy: RoutePolicy | undefined): BuiltResource[] =>
+  subsetsInUse(policy).map((s) => buildEdsCluster(subsetClusterName(service, s.name)));
+
+/** The subset assignments alone. */
+export const buildSubsetAssignments = (service: string, policy: RoutePolicy | undefined, instances: readonly Instance[]): BuiltResource[] =>
+  subsetsInUse(policy).map((s) => buildLoadAssignment(subsetClusterName(service, s.name), selectSubset(instances, s)));

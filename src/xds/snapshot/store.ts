@@ -1,10 +1,11 @@
 import type { Catalog, PolicyEntry } from '../../catalog/model.ts';
+import { PersistentMap } from '../../lib/persistent-map.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { errorMessage } from '../../lib/errors.ts';
 import { PUSH_ORDER, TypeUrl, type AdsTypeUrl } from '../type-urls.ts';
 import { buildOutboundListener, buildOutboundRoute, type EnvoyListenerOptions } from '../resources/envoy.ts';
 import { encodeResource, type EncodedResource } from './encoded.ts';
-import { encodeService } from './service.ts';
+import { createServiceEncoder, type ServiceEncoder } from './service.ts';
 import { Snapshot } from './snapshot.ts';
 
 /** Names per type whose resource changed or went away in a new snapshot. */
@@ -27,7 +28,7 @@ export interface SnapshotStoreOptions {
   /** Where Envoy sidecars get their outbound listener (default 0.0.0.0:15001). */
   envoyListener?: EnvoyListenerOptions;
   /** Builds and encodes one service; replaceable so tests can feed resources that fail validation. */
-  encode?: typeof encodeService;
+  encode?: ServiceEncoder;
 }
 
 /**
@@ -39,11 +40,13 @@ export function createSnapshotStore({
   debounceMs = 5,
   maxDelayMs = 100,
   envoyListener = { address: '0.0.0.0', port: 15001 },
-  encode = encodeService,
+  encode = createServiceEncoder(),
 }: SnapshotStoreOptions) {
-  const table = new Map<AdsTypeUrl, ReadonlyMap<string, EncodedResource>>(PUSH_ORDER.map((t) => [t, new Map()]));
+  // Per-type persistent maps: a build copies one bucket per changed resource, and snapshots already
+  // handed out never change.
+  const table = new Map<AdsTypeUrl, PersistentMap<EncodedResource>>(PUSH_ORDER.map((t) => [t, PersistentMap.empty()]));
   for (const r of [encodeResource(buildOutboundListener(envoyListener)), encodeResource(buildOutboundRoute([]))]) {
-    table.set(r.typeUrl, new Map([[r.name, r]]));
+    table.set(r.typeUrl, table.get(r.typeUrl)!.with(r.name, r));
   }
   let snapshot = new Snapshot(0, new Map(table));
   let pendingCatalog: Catalog | undefined;
@@ -96,7 +99,10 @@ export function createSnapshotStore({
       }
       for (const gone of previous.values()) edit(gone.typeUrl, gone.name, undefined);
       if (after.length > 0) owned.set(name, after);
-      else owned.delete(name);
+      else {
+        owned.delete(name);
+        encode.forget?.(name);
+      }
     }
     pending.clear();
     if (routesChanged) {
@@ -106,12 +112,8 @@ export function createSnapshotStore({
     }
     const changes = new Map<AdsTypeUrl, Set<string>>();
     for (const [typeUrl, byName] of edits) {
-      // Copy-on-write per type: a snapshot already handed out never changes.
-      const next = new Map(table.get(typeUrl));
-      for (const [name, r] of byName) {
-        if (r) next.set(name, r);
-        else next.delete(name);
-      }
+      let next = table.get(typeUrl)!;
+      for (const [name, r] of byName) next = r ? next.with(name, r) : next.without(name);
       table.set(typeUrl, next);
       changes.set(typeUrl, new Set(byName.keys()));
     }
