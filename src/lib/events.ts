@@ -10,6 +10,10 @@ export function createEmitter<Events extends { [K in keyof Events]: unknown }>(
       set.add(listener as (payload: never) => void);
       return () => set.delete(listener as (payload: never) => void);
     },
+    /** True when someone listens: lets hot paths skip building a payload nobody reads. */
+    has(event: keyof Events): boolean {
+      return (listeners.get(event)?.size ?? 0) > 0;
+    },
     emit<K extends keyof Events>(event: K, payload: Events[K]): void {
       const set = listeners.get(event);
       if (!set) return;

@@ -40,9 +40,13 @@ interface RawNode {
   locality?: { region?: string; zone?: string; sub_zone?: string };
 }
 
+/**
+ * Decodes without `toObject`: every ACK passes through here, and converting the whole message (the node
+ * and its metadata Struct included) costs more than reading the few fields used. Unset repeated fields
+ * and maps are empty, unset strings are '' on a decoded message.
+ */
 function decode<T>(typeName: string, bytes: Uint8Array): T {
-  const type = messageType(typeName);
-  return type.toObject(type.decode(bytes), { longs: Number, enums: String }) as T;
+  return messageType(typeName).decode(bytes) as unknown as T;
 }
 
 function common(raw: RawCommon): RequestCommon {
@@ -81,13 +85,14 @@ export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRe
 }
 
 function toNodeInfo(n: RawNode): NodeInfo {
+  const l = n.locality;
   return {
     id: n.id ?? '',
     cluster: n.cluster ?? '',
     userAgentName: n.user_agent_name ?? '',
     userAgentVersion: n.user_agent_version ?? '',
-    clientFeatures: n.client_features ?? [],
-    locality: n.locality ?? {},
+    clientFeatures: [...(n.client_features ?? [])],
+    locality: l ? { region: l.region ?? '', zone: l.zone ?? '', sub_zone: l.sub_zone ?? '' } : {},
   };
 }
 

@@ -1,4 +1,3 @@
-import { contentHash } from '../../lib/hash.ts';
 import { encodeDeltaDiscoveryResponse, type DeltaDiscoveryRequest } from './codec.ts';
 import { AdsSession } from './session.ts';
 import type { DeltaPlan, NonceCheck, Subscription } from './subscription.ts';
@@ -38,10 +37,11 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
 
   private send(sub: Subscription, plan: DeltaPlan): void {
     const nonce = this.nextNonce();
-    const systemVersionInfo = contentHash(...plan.resources.map((r) => `${r.name}=${r.version}`), ...plan.removed);
+    // Debug-only in the protocol (xds-notes §1.11): the snapshot revision says which etcd state it reflects.
+    const systemVersionInfo = String(this.deps.snapshot().revision);
     const bytes = encodeDeltaDiscoveryResponse({ ...plan, systemVersionInfo, nonce, controlPlaneId: this.deps.controlPlaneId });
     sub.sentDelta(plan, nonce);
     this.deps.sink.send(bytes);
-    this.emitResponse(plan.typeUrl, systemVersionInfo, nonce, plan.resources.map((r) => r.name), bytes.length);
+    this.emitResponse(plan.typeUrl, systemVersionInfo, nonce, plan.resources, bytes.length);
   }
 }

@@ -61,13 +61,12 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     // xds-notes §1.4: only the first request is guaranteed to carry the node.
     if (!this.node && req.node) this.node = req.node;
     const ref = { streamId: this.streamId, node: this.node };
-    const requestEvent = { typeUrl: req.typeUrl, resourceNames: this.names(req), versionInfo: this.versionOf(req), responseNonce: req.responseNonce };
     if (!req.typeUrl) {
       this.deps.sink.fail(INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
       return;
     }
     if (!isAdsTypeUrl(req.typeUrl)) {
-      this.deps.hooks.emit('request', { ...ref, ...requestEvent, stale: false });
+      this.emitRequest(req, false);
       return;
     }
     let sub = this.subscriptions.get(req.typeUrl);
@@ -88,7 +87,7 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     }
     // The subscription follows every request, stale or not, so no name change is lost (xds-notes §6 #1).
     this.updateSubscription(sub, req, firstForType);
-    this.deps.hooks.emit('request', { ...ref, ...requestEvent, stale: nonceCheck === 'stale' });
+    this.emitRequest(req, nonceCheck === 'stale');
     if (nonceCheck === 'current') this.respond(sub);
   }
 
@@ -113,6 +112,19 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
       else this.respond(sub);
     }
     for (const sub of removalsOnly) this.respond(sub);
+  }
+
+  private emitRequest(req: Req, stale: boolean): void {
+    if (!this.deps.hooks.has('request')) return;
+    this.deps.hooks.emit('request', {
+      streamId: this.streamId,
+      node: this.node,
+      typeUrl: req.typeUrl,
+      resourceNames: this.names(req),
+      versionInfo: this.versionOf(req),
+      responseNonce: req.responseNonce,
+      stale,
+    });
   }
 
   protected nextNonce(): string {
@@ -152,7 +164,9 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     this.deps.hooks.emit('refused', { streamId: this.streamId, node: this.node, typeUrl, reason, bytes });
   }
 
-  protected emitResponse(typeUrl: AdsTypeUrl, versionInfo: string, nonce: string, resourceNames: readonly string[], bytes: number): void {
+  protected emitResponse(typeUrl: AdsTypeUrl, versionInfo: string, nonce: string, resources: readonly { name: string }[], bytes: number): void {
+    if (!this.deps.hooks.has('response')) return;
+    const resourceNames = resources.map((r) => r.name);
     this.deps.hooks.emit('response', { streamId: this.streamId, node: this.node, typeUrl, versionInfo, nonce, resourceNames, bytes });
   }
 }

@@ -45,6 +45,6 @@ export class SotwSession extends AdsSession<DiscoveryRequest> {
     const bytes = encodeDiscoveryResponse({ ...plan, nonce, controlPlaneId: this.deps.controlPlaneId });
     sub.sentSotw(plan, nonce);
     this.deps.sink.send(bytes);
-    this.emitResponse(plan.typeUrl, plan.versionInfo, nonce, plan.resources.map((r) => r.name), bytes.length);
+    this.emitResponse(plan.typeUrl, plan.versionInfo, nonce, plan.resources, bytes.length);
   }
 }

@@ -4,6 +4,8 @@ import { allowsWildcard, fullStateInSotW, type AdsTypeUrl } from '../type-urls.t
 
 /** The resources a snapshot offers, as far as a subscription cares. */
 export interface ResourceLookup {
+  /** etcd revision the resources were built from. */
+  readonly revision: number;
   get(typeUrl: AdsTypeUrl, name: string): EncodedResource | undefined;
   wildcardNames(typeUrl: AdsTypeUrl): Iterable<string>;
 }
