@@ -2,7 +2,7 @@
  * S5 cost: what one change costs the control plane.
  *
  * Part 1, in this process (no network): a snapshot store holding 10,000 services × 10 instances, then
- * one-service changes: the catalog update (`applyEvents`), the store's rebuild and publish
+ * one-service changes: the catalog update (the registry's catalog state, `applyEvents` with its key index), the store's rebuild and publish
  * (`update` + `flush`: encode the changed service, assemble the new snapshot, tell listeners), and
  * `encodeService` alone for a small and a ~4 KB assignment. None of this depends on the number of clients.
  *
@@ -20,8 +20,9 @@
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { applyEvents } from '../src/catalog/apply.ts';
-import { emptyCatalog, instanceDefaults, type Catalog, type CatalogEvent, type Instance } from '../src/catalog/model.ts';
+import type { CatalogUpdate } from '../src/catalog/apply.ts';
+import { instanceDefaults, type Catalog, type CatalogEvent, type Instance } from '../src/catalog/model.ts';
+import { createCatalogState } from '../src/registry/catalog-feed.ts';
 import { silentLogger } from '../src/lib/logger.ts';
 import { encodeService } from '../src/xds/snapshot/service.ts';
 import { createSnapshotStore } from '../src/xds/snapshot/store.ts';
@@ -91,8 +92,11 @@ const inProcess = (() => {
     const name = serviceName(s, 5);
     for (let i = 0; i < params.instances; i++) events.push({ type: 'upsert', instance: inst(name, BASE_PORT + i) });
   }
-  let catalog: Catalog = emptyCatalog;
-  const firstApplyMs = timeIt(() => (catalog = applyEvents(catalog, events).catalog));
+  // The catalog state the registry feeds use in production (it keeps the key -> service index).
+  let update!: CatalogUpdate;
+  const state = createCatalogState((u) => (update = u));
+  const firstApplyMs = timeIt(() => state.apply(events));
+  let catalog: Catalog = state.current();
   const store = createSnapshotStore({ logger: silentLogger, debounceMs: 0 });
   let publishes = 0;
   store.subscribe(() => publishes++);
@@ -105,8 +109,7 @@ const inProcess = (() => {
   let revision = 2;
   for (let r = 0; r < params.repeats; r++) {
     const name = serviceName(Math.floor(Math.random() * params.services), 5);
-    let update!: ReturnType<typeof applyEvents>;
-    apply.push(timeIt(() => (update = applyEvents(catalog, [{ type: 'upsert', instance: inst(name, 30_000 + r, revision++) }]))));
+    apply.push(timeIt(() => state.apply([{ type: 'upsert', instance: inst(name, 30_000 + r, revision++) }])));
     catalog = update.catalog;
     rebuild.push(
       timeIt(() => {
@@ -247,7 +250,7 @@ function report(): void {
     formatTable(
       ['one-service change', 'p50', 'p90', 'p99', 'max'],
       [
-        row('applyEvents (catalog update)', inProcess.applyOneServiceMs),
+        row('catalog update (applyEvents with key index)', inProcess.applyOneServiceMs),
         row('store update+flush (encode, snapshot, publish)', inProcess.rebuildOneServiceMs),
         row(`encodeService, ${params.instances} instances`, inProcess.encodeServiceSmallMs),
         row(`encodeService, ${largeInstances} instances (${params.largeClaBytes} B CLA)`, inProcess.encodeServiceLargeMs),

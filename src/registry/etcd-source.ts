@@ -20,7 +20,11 @@ export interface EtcdSourceOptions {
   pageSize?: number;
   /** Full re-list every this many ms as a safety net (etcd-notes §2.2 step 6); 0 disables. */
   resyncIntervalMs?: number;
-  /** How long a new watcher may take to connect before it is dropped and the cycle retried. */
+  /**
+   * How long a new watcher may take to connect before it is dropped and the cycle retried. Generous,
+   * because a retry re-lists the whole prefix: under load (S4 churn bench) 5 s timed out and the re-lists
+   * it caused put the control plane seconds behind.
+   */
   watchConnectTimeoutMs?: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -69,7 +73,7 @@ export function createEtcdSource({
   logger = silentLogger,
   pageSize = 1_000,
   resyncIntervalMs = 5 * 60_000,
-  watchConnectTimeoutMs = 5_000,
+  watchConnectTimeoutMs = 15_000,
   retryInitialMs = 100,
   retryMaxMs = 2_000,
   endpoints,
