@@ -25,7 +25,7 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
   }
 
   /** Delta responses are independent sets of changes, so an oversized one is split. */
-  protected respond(sub: Subscription): void {
+  protected answer(sub: Subscription): void {
     const plan = sub.planDelta(this.deps.snapshot());
     if (!plan) return;
     const chunks = this.chunk(plan.typeUrl, plan.resources, (r) => r.deltaResource.length);

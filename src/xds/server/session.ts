@@ -54,8 +54,14 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
   protected abstract updateSubscription(sub: Subscription, req: Req, firstForType: boolean): void;
   protected abstract versionOf(req: Req): string;
   protected abstract names(req: Req): readonly string[];
-  /** Sends what `sub` is missing, if anything. */
-  protected abstract respond(sub: Subscription): void;
+  /** Plans and sends what `sub` is missing, if anything. */
+  protected abstract answer(sub: Subscription): void;
+
+  private respond(sub: Subscription): void {
+    if (!sub.dirty) return;
+    sub.dirty = false;
+    this.answer(sub);
+  }
 
   onRequest(req: Req): void {
     // xds-notes §1.4: only the first request is guaranteed to carry the node.
@@ -108,6 +114,7 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
       const names = changes.get(typeUrl);
       if (!sub || !names) continue;
       if (!sub.isWildcard && ![...names].some((n) => sub.concerns(n))) continue;
+      sub.dirty = true;
       if (sub.onlyRemovalsPending(snapshot)) removalsOnly.push(sub);
       else this.respond(sub);
     }

@@ -23,7 +23,7 @@ export class SotwSession extends AdsSession<DiscoveryRequest> {
    * LDS/CDS must go out whole (omission deletes), so an oversized full state is refused and the client
    * keeps what it has; RDS/EDS may be split across responses.
    */
-  protected respond(sub: Subscription): void {
+  protected answer(sub: Subscription): void {
     const plan = sub.planSotw(this.deps.snapshot());
     if (!plan) return;
     const total = plan.resources.reduce((n, r) => n + r.any.length + 8, 0);

@@ -42,6 +42,14 @@ export class Subscription {
   private reportedMissing = new Set<string>();
   private sentNonce: string | undefined;
   private answered = false;
+  /**
+   * Whether something may be unsent: set by a change to the subscription or to a resource it concerns,
+   * cleared once planned. A plain ACK leaves it clear, so ACKs cost no planning.
+   */
+  dirty = true;
+  /** Bumped whenever what is wanted changes; keys the `present` memo. */
+  private generation = 0;
+  private presentMemo: { snapshot: ResourceLookup; generation: number; value: EncodedResource[] } | undefined;
   ackedVersion: string | undefined;
   lastNack: { readonly nonce: string; readonly versionInfo: string; readonly message: string } | undefined;
 
@@ -99,13 +107,17 @@ export class Subscription {
    * while the stream never named anything for this type (legacy wildcard, xds-notes §1.6).
    */
   setNames(resourceNames: readonly string[]): void {
+    const wildcardBefore = this.wildcard;
     if (allowsWildcard(this.typeUrl) && resourceNames.length === 0 && !this.hadNames) {
       this.wildcard = true;
     } else {
       this.wildcard = allowsWildcard(this.typeUrl) && resourceNames.includes('*');
       if (resourceNames.length > 0) this.hadNames = true;
     }
-    this.names = new Set(resourceNames.filter((n) => n !== '*'));
+    const names = new Set(resourceNames.filter((n) => n !== '*'));
+    if (this.wildcard === wildcardBefore && sameSet(names, this.names)) return;
+    this.names = names;
+    this.changed();
     if (!this.wildcard) this.forgetUnsubscribed();
   }
 
@@ -162,6 +174,7 @@ export class Subscription {
       if (name === '*') this.wildcard = false;
       else this.names.delete(name);
     }
+    if (subscribe.length > 0 || unsubscribe.length > 0 || initialVersions?.size || first) this.changed();
     if (!this.wildcard) this.forgetUnsubscribed();
   }
 
@@ -189,7 +202,21 @@ export class Subscription {
     }
   }
 
+  private changed(): void {
+    this.generation++;
+    this.dirty = true;
+  }
+
+  /** What the client wants that exists, by name; memoized per snapshot and subscription state. */
   private present(snapshot: ResourceLookup): EncodedResource[] {
+    const m = this.presentMemo;
+    if (m && m.snapshot === snapshot && m.generation === this.generation) return m.value;
+    const value = this.computePresent(snapshot);
+    this.presentMemo = { snapshot, generation: this.generation, value };
+    return value;
+  }
+
+  private computePresent(snapshot: ResourceLookup): EncodedResource[] {
     const wanted = new Set(this.names);
     if (this.wildcard) for (const n of snapshot.wildcardNames(this.typeUrl)) wanted.add(n);
     const present: EncodedResource[] = [];
@@ -204,6 +231,12 @@ export class Subscription {
     for (const name of this.held.keys()) if (!this.names.has(name)) this.held.delete(name);
     for (const name of this.reportedMissing) if (!this.names.has(name)) this.reportedMissing.delete(name);
   }
+}
+
+function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
+  if (a.size !== b.size) return false;
+  for (const x of a) if (!b.has(x)) return false;
+  return true;
 }
 
 function sameState(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
