@@ -11,78 +11,60 @@ const text = new TextDecoder();
 
 // --- reading ---------------------------------------------------------------------------------------
 
-/** Calls `onField(field, start, end)` for every length-delimited field of `buf[from, to)`; skips the rest. */
-export function eachBytesField(buf: Uint8Array, onField: (field: number, start: number, end: number) => void, from = 0, to = buf.length): void {
+/** The varint at `buf[i]`: its value and where the next byte is. */
+function readVarint(buf: Uint8Array, i: number): [number, number] {
+  let v = 0;
+  let shift = 0;
+  let b: number;
+  do {
+    b = buf[i++]!;
+    v += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+  } while (b & 0x80);
+  return [v, i];
+}
+
+/**
+ * Walks the fields of `buf[from, to)`, calling `onBytes(field, start, end)` for length-delimited ones and
+ * `onVarint(field, value)` for varints; a callback returning true stops the walk.
+ */
+function walk(
+  buf: Uint8Array,
+  from: number,
+  to: number,
+  onBytes: (field: number, start: number, end: number) => boolean | void,
+  onVarint: (field: number, value: number) => boolean | void = () => {},
+): void {
   let i = from;
   while (i < to) {
-    let key = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[i++]!;
-      key |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
+    const [key, afterKey] = readVarint(buf, i);
+    i = afterKey;
     const wire = key & 7;
     const field = key >>> 3;
     if (wire === 0) {
-      while (buf[i++]! & 0x80);
+      const [v, next] = readVarint(buf, i);
+      i = next;
+      if (onVarint(field, v)) return;
     } else if (wire === 2) {
-      let len = 0;
-      shift = 0;
-      do {
-        b = buf[i++]!;
-        len += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-      } while (b & 0x80);
-      onField(field, i, i + len);
-      i += len;
-    } else if (wire === 1) {
-      i += 8;
-    } else if (wire === 5) {
-      i += 4;
-    } else {
-      throw new Error(`unsupported wire type ${wire} at ${i}`);
-    }
+      const [len, start] = readVarint(buf, i);
+      i = start + len;
+      if (onBytes(field, start, i)) return;
+    } else if (wire === 1) i += 8;
+    else if (wire === 5) i += 4;
+    else throw new Error(`unsupported wire type ${wire} at ${i}`);
   }
+}
+
+/** Calls `onField(field, start, end)` for every length-delimited field of `buf[from, to)`; skips the rest. */
+export function eachBytesField(buf: Uint8Array, onField: (field: number, start: number, end: number) => void, from = 0, to = buf.length): void {
+  walk(buf, from, to, (f, s, e) => void onField(f, s, e));
 }
 
 /** The first varint field `field` in `buf[from, to)`, or 0. */
 function varintField(buf: Uint8Array, field: number, from: number, to: number): number {
-  let i = from;
-  while (i < to) {
-    let key = 0;
-    let shift = 0;
-    let b: number;
-    do {
-      b = buf[i++]!;
-      key |= (b & 0x7f) << shift;
-      shift += 7;
-    } while (b & 0x80);
-    const wire = key & 7;
-    if (wire === 0) {
-      let v = 0;
-      shift = 0;
-      do {
-        b = buf[i++]!;
-        v += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-      } while (b & 0x80);
-      if (key >>> 3 === field) return v;
-    } else if (wire === 2) {
-      let len = 0;
-      shift = 0;
-      do {
-        b = buf[i++]!;
-        len += (b & 0x7f) * 2 ** shift;
-        shift += 7;
-      } while (b & 0x80);
-      i += len;
-    } else if (wire === 1) i += 8;
-    else if (wire === 5) i += 4;
-    else throw new Error(`unsupported wire type ${wire}`);
-  }
-  return 0;
+  let found = 0;
+  walk(buf, from, to, () => false, (f, v) => f === field && ((found = v), true));
+  return found;
 }
 
 /** [start, end) of the first length-delimited field along `path`, or undefined. */

@@ -6,7 +6,7 @@ import { TypeUrl } from '../type-urls.ts';
 import { validateResource } from '../validate/index.ts';
 import { buildEdsCluster } from './cluster.ts';
 import { buildLoadAssignment } from './endpoint.ts';
-import { buildSubsetResources, selectSubset, subsetClusterName, subsetsInUse, targetClusterName } from './subsets.ts';
+import { buildSubsetAssignments, buildSubsetClusters, selectSubset, subsetClusterName, subsetsInUse, targetClusterName } from './subsets.ts';
 
 const policy = (value: unknown): RoutePolicy => {
   const r = parseRoutePolicy('/switchyard/routes/greeter', JSON.stringify(value));
@@ -56,8 +56,8 @@ describe('subsetsInUse', () => {
     expect(subsetsInUse(policy({ routes: [{ timeout: '1s' }] }))).toEqual([]);
   });
 
-  test('buildSubsetResources: a cluster and an assignment of the selected instances per subset in use', () => {
-    expect(buildSubsetResources('greeter', p, all)).toEqual([
+  test('subset resources: a cluster and an assignment of the selected instances per subset in use', () => {
+    expect(subsetResources('greeter', p, all)).toEqual([
       buildEdsCluster('greeter/v1'),
       buildLoadAssignment('greeter/v1', [v1, v1Canary]),
       buildEdsCluster('greeter/v2'),
@@ -65,25 +65,31 @@ describe('subsetsInUse', () => {
       buildEdsCluster('greeter/canary'),
       buildLoadAssignment('greeter/canary', [v1Canary]),
     ]);
-    expect(buildSubsetResources('greeter', undefined, all)).toEqual([]);
+    expect(subsetResources('greeter', undefined, all)).toEqual([]);
   });
 
   test('a subset cluster and its assignment, spelled out; an empty subset gets an empty assignment', () => {
-    const [cluster, cla] = buildSubsetResources('greeter', policy({ subsets: { v2: { version: 'v2' } }, routes: [{ to: 'v2' }] }), all);
+    const [cluster, cla] = subsetResources('greeter', policy({ subsets: { v2: { version: 'v2' } }, routes: [{ to: 'v2' }] }), all);
     expect(cluster).toEqual({
       typeUrl: TypeUrl.Cluster,
       name: 'greeter/v2',
       message: expect.objectContaining({ name: 'greeter/v2', type: 'EDS', eds_cluster_config: expect.objectContaining({ service_name: 'greeter/v2' }) }),
     });
     expect(cla).toEqual(buildLoadAssignment('greeter/v2', [v2]));
-    const empty = buildSubsetResources('greeter', policy({ subsets: { v9: { version: 'v9' } }, routes: [{ to: 'v9' }] }), all);
+    const empty = subsetResources('greeter', policy({ subsets: { v9: { version: 'v9' } }, routes: [{ to: 'v9' }] }), all);
     expect(empty[1]).toEqual({ typeUrl: TypeUrl.ClusterLoadAssignment, name: 'greeter/v9', message: { cluster_name: 'greeter/v9' } });
   });
 
   test('every subset resource passes Envoy validation', () => {
     const draining = makeInstance('greeter', 5, { version: 'v1', draining: true, locality: { region: 'eu', zone: 'b', subZone: '' }, priority: 1 });
-    for (const r of buildSubsetResources('greeter', p, [...all, draining])) {
+    for (const r of subsetResources('greeter', p, [...all, draining])) {
       expect({ name: r.name, errors: validateResource(r.typeUrl, encodeMessage(r.typeUrl, r.message)) }).toEqual({ name: r.name, errors: [] });
     }
   });
 });
+
+/** Each subset's cluster followed by its assignment, as the service chain and assignments put them together. */
+function subsetResources(service: string, p: Parameters<typeof buildSubsetClusters>[1], instances: Parameters<typeof buildSubsetAssignments>[2]) {
+  const assignments = buildSubsetAssignments(service, p, instances);
+  return buildSubsetClusters(service, p).flatMap((cluster, i) => [cluster, assignments[i]!]);
+}

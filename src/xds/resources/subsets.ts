@@ -28,19 +28,13 @@ export function subsetsInUse(policy: RoutePolicy | undefined): SubsetDefinition[
   return policy.subsets.filter((s) => used.has(s.name));
 }
 
-/**
- * A Cluster and a ClusterLoadAssignment per subset in use, in that order per subset. A subset that
- * selects no instance gets an empty assignment (calls routed to it fail UNAVAILABLE until one appears).
- */
-export function buildSubsetResources(service: string, policy: RoutePolicy | undefined, instances: readonly Instance[]): BuiltResource[] {
-  const assignments = buildSubsetAssignments(service, policy, instances);
-  return buildSubsetClusters(service, policy).flatMap((cluster, i) => [cluster, assignments[i]!]);
-}
-
-/** The subset clusters alone: they depend on the policy, not on the instances. */
+/** A cluster per subset in use, named `<service>/<subset>`; it depends on the policy, not on the instances. */
 export const buildSubsetClusters = (service: string, policy: RoutePolicy | undefined): BuiltResource[] =>
   subsetsInUse(policy).map((s) => buildEdsCluster(subsetClusterName(service, s.name)));
 
-/** The subset assignments alone. */
+/**
+ * An assignment per subset in use, of the instances it selects. A subset that selects none gets an empty
+ * assignment (calls routed to it fail UNAVAILABLE until one appears).
+ */
 export const buildSubsetAssignments = (service: string, policy: RoutePolicy | undefined, instances: readonly Instance[]): BuiltResource[] =>
   subsetsInUse(policy).map((s) => buildLoadAssignment(subsetClusterName(service, s.name), selectSubset(instances, s)));
