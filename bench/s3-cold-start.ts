@@ -68,6 +68,15 @@ params.pinned = stack.pinned;
 const { cp } = stack;
 const ready = cp.ready;
 if (ready.services !== params.services) fail(`the control plane was ready with ${ready.services} services, expected ${params.services}`);
+// Ready means serving; the rest of the encoding goes on in the background. The heap is measured once it is done.
+let encodedMs = 0;
+for (;;) {
+  const st = await cp.stats();
+  if (st.deferred === 0) break;
+  if (now() - ready.t > 60_000) fail(`cold start still had ${st.deferred} services to encode 60 s after ready`);
+  encodedMs = now() - ready.t;
+  await Bun.sleep(10);
+}
 const afterReady = await cp.gcStats();
 const expected = await etcdServices(stack.etcd);
 
@@ -152,9 +161,10 @@ function report(): void {
         ['preload into etcd (not part of start), ms', round(preloadMs)],
         ['spawn → ready (driver clock), ms', round(cp.spawnToReadyMs)],
         ['process start → ready (incl. Bun start, imports), ms', round(readyMs)],
-        ['createSwitchyard → ready (list, build, encode, bind), ms', round(ready.startToReadyMs)],
+        ['createSwitchyard → ready (list, build, bind), ms', round(ready.startToReadyMs)],
+        ['ready → every service encoded (in the background), ms', round(encodedMs)],
         ['heap used before createSwitchyard, MiB', mib(ready.heapBeforeStart)],
-        ['heap used after ready (after full GC), MiB', mib(afterReady.heapUsed)],
+        ['heap used once encoded (after full GC), MiB', mib(afterReady.heapUsed)],
         ['model heap (after − before), MiB', mib(modelHeap)],
         ['RSS after ready, MiB', mib(afterReady.rss)],
       ],
@@ -181,8 +191,9 @@ function report(): void {
         spawnToReadyMs: round(cp.spawnToReadyMs),
         processToReadyMs: round(readyMs),
         startToReadyMs: round(ready.startToReadyMs),
+        readyToEncodedMs: round(encodedMs),
         heapBeforeStart: ready.heapBeforeStart,
-        heapAfterReady: afterReady.heapUsed,
+        heapAfterEncoded: afterReady.heapUsed,
         modelHeap,
         rssAfterReady: afterReady.rss,
       },

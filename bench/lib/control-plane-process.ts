@@ -40,7 +40,8 @@ const tCreate = now();
 const switchyard = createSwitchyard({
   etcd: { endpoints: [args.etcd] },
   xdsListen: args.listen,
-  logger: createLogger({ level: 'warn' }),
+  // SWITCHYARD_BENCH_LOG_LEVEL=info shows the control plane's own log, e.g. when a cold start is done
+  logger: createLogger({ level: (process.env.SWITCHYARD_BENCH_LOG_LEVEL as 'info' | undefined) ?? 'warn' }),
   pushDebounceMs: Number(args['debounce-ms']),
   pushMaxDelayMs: Number(args['max-delay-ms']),
 });
@@ -84,6 +85,7 @@ function stats() {
     cpuUserUs: cpu.user,
     cpuSystemUs: cpu.system,
     services: switchyard.catalog().services.size,
+    deferred: switchyard.snapshots.stats().deferred,
     ...counters,
   };
 }

@@ -11,6 +11,8 @@ export interface ControlPlaneStats {
   cpuUserUs: number;
   cpuSystemUs: number;
   services: number;
+  /** Cold-start groups not encoded yet (see DeferredResources). */
+  deferred: number;
   streams: number;
   streamsOpened: number;
   responses: number;

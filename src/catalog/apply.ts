@@ -81,15 +81,15 @@ export function applyEvents(
     }
   }
 
-  let services = persistent(catalog.services);
   const changed = new Set<string>(changedPolicies);
+  const serviceChanges: [string, Service | undefined][] = [];
   for (const [name, instances] of byService) {
-    const before = catalog.services.get(name);
     const after = instances.size === 0 ? undefined : toService(name, instances);
-    if (sameService(before, after)) continue;
+    if (sameService(catalog.services.get(name), after)) continue;
     changed.add(name);
-    services = after ? services.with(name, after) : services.without(name);
+    serviceChanges.push([name, after]);
   }
+  const services = persistent(catalog.services).withChanges(serviceChanges);
   return { catalog: { services, policies, rejected, revision }, changed };
 }
 
@@ -104,9 +104,8 @@ export function replaceScope(
   revision: number,
   inScope: (key: string) => boolean,
 ): CatalogUpdate {
-  const listed = new Set(events.map(eventKey));
   const removals: CatalogEvent[] = [];
-  const unlisted = (key: string) => inScope(key) && !listed.has(key);
+  const unlisted = unlistedIn(events, inScope);
   for (const s of previous.services.values()) {
     for (const i of s.instances) if (unlisted(i.key)) removals.push({ type: 'remove', key: i.key, revision });
   }
@@ -118,6 +117,14 @@ export function replaceScope(
   return { catalog: { ...update.catalog, revision: Math.max(update.catalog.revision, revision) }, changed: update.changed };
 }
 
+/**
+ * Whether a key is in scope but not among `events`. The set of listed keys is built only when a key in
+ * scope is asked about, so the first list of a prefix (nothing in scope yet) does not build it.
+ */
+export function unlistedIn(events: readonly CatalogEvent[], inScope: (key: string) => boolean): (key: string) => boolean {
+  let listed: Set<string> | undefined;
+  return (key) => inScope(key) && !(listed ??= new Set(events.map(eventKey))).has(key);
+}
 
 function toService(name: string, instances: ReadonlyMap<string, Instance>): Service {
   return { name, instances: [...instances.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)) };

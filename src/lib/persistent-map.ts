@@ -49,6 +49,41 @@ export class PersistentMap<V> implements ReadonlyMap<string, V> {
     return this.replace(i, next, this.size + (old?.has(key) ? 0 : 1));
   }
 
+  /**
+   * A map with every change applied (`undefined` removes the key); each touched bucket is copied once,
+   * so a batch of k changes costs k plus the buckets it touches, not k bucket copies.
+   */
+  withChanges(changes: Iterable<readonly [string, V | undefined]>): PersistentMap<V> {
+    let buckets: (ReadonlyMap<string, V> | undefined)[] | undefined;
+    const copied = new Set<number>();
+    let size = this.size;
+    for (const [key, value] of changes) {
+      const i = bucketOf(key);
+      const current = (buckets ?? this.buckets)[i];
+      const had = current?.has(key) ?? false;
+      if (value === undefined ? !had : had && current!.get(key) === value) continue;
+      buckets ??= this.buckets.slice();
+      let bucket = current as Map<string, V> | undefined;
+      if (!copied.has(i)) {
+        bucket = new Map(current);
+        buckets[i] = bucket;
+        copied.add(i);
+      }
+      if (value === undefined) {
+        bucket!.delete(key);
+        size--;
+        if (bucket!.size === 0) {
+          buckets[i] = undefined;
+          copied.delete(i);
+        }
+      } else {
+        bucket!.set(key, value);
+        if (!had) size++;
+      }
+    }
+    return buckets ? new PersistentMap(buckets, size) : this;
+  }
+
   /** A map without `key`; this one is unchanged. */
   without(key: string): PersistentMap<V> {
     const i = bucketOf(key);

@@ -1,5 +1,5 @@
-import { applyEvents, replaceScope, type CatalogUpdate } from '../catalog/apply.ts';
-import { emptyCatalog, eventKey, type Catalog, type CatalogEvent } from '../catalog/model.ts';
+import { applyEvents, replaceScope, unlistedIn, type CatalogUpdate } from '../catalog/apply.ts';
+import { emptyCatalog, type Catalog, type CatalogEvent } from '../catalog/model.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { KeyReader } from './formats/format.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.ts';
@@ -27,8 +27,8 @@ export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
     },
     replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean): void {
       const update = replaceScope(catalog, events, revision, inScope);
-      const listed = new Set(events.map(eventKey));
-      for (const key of [...owners.keys()]) if (inScope(key) && !listed.has(key)) owners.delete(key);
+      const unlisted = unlistedIn(events, inScope);
+      for (const key of [...owners.keys()]) if (unlisted(key)) owners.delete(key);
       publish(update, events);
     },
   };

@@ -16,8 +16,14 @@ export interface EtcdSourceOptions {
   client: Etcd3;
   prefix: string;
   logger?: Logger;
-  /** Keys per list page. */
+  /**
+   * Keys in the first list page. Later pages are sized from the bytes per key seen so far to about
+   * `pageBytes`, at most `maxPageSize` keys: etcd counts the whole remaining range for every page, so
+   * 100k keys in pages of 1,000 take ~1.3 s where three pages take ~0.3 s.
+   */
   pageSize?: number;
+  pageBytes?: number;
+  maxPageSize?: number;
   /** Full re-list every this many ms as a safety net (etcd-notes §2.2 step 6); 0 disables. */
   resyncIntervalMs?: number;
   /**
@@ -72,6 +78,8 @@ export function createEtcdSource({
   prefix,
   logger = silentLogger,
   pageSize = 1_000,
+  pageBytes = 8 * 1024 * 1024,
+  maxPageSize = 50_000,
   resyncIntervalMs = 5 * 60_000,
   watchConnectTimeoutMs = 15_000,
   retryInitialMs = 100,
@@ -164,13 +172,19 @@ export function createEtcdSource({
     const entries: RawEntry[] = [];
     let key = range.start;
     let revision: string | undefined;
+    let limit = pageSize;
+    let bytes = 0;
     for (;;) {
       // linearizable (not serializable) and every page pinned to the first page's revision
       const res = await untilStopped(
-        client.kv.range({ key, range_end: range.end, limit: pageSize, ...(revision ? { revision } : {}) }),
+        client.kv.range({ key, range_end: range.end, limit, ...(revision ? { revision } : {}) }),
       );
       revision ??= res.header.revision;
-      for (const kv of res.kvs) entries.push(toEntry(kv));
+      for (const kv of res.kvs) {
+        entries.push(toEntry(kv));
+        bytes += kv.key.length + kv.value.length;
+      }
+      limit = Math.max(pageSize, Math.min(maxPageSize, Math.floor(pageBytes / Math.max(1, bytes / entries.length))));
       const last = res.kvs.at(-1);
       if (!res.more || !last) break;
       key = Buffer.concat([last.key, Buffer.from([0])]);

@@ -52,8 +52,13 @@ export function protoRoot(extraFiles: readonly string[] = []): protobuf.Root {
   return root;
 }
 
+const types = new Map<string, protobuf.Type>();
+
+/** The protobufjs type of a fully qualified message name (looked up once; protobufjs lookups walk the tree). */
 export function messageType(fullName: string): protobuf.Type {
-  return protoRoot().lookupType(fullName);
+  let type = types.get(fullName);
+  if (!type) types.set(fullName, (type = protoRoot().lookupType(fullName)));
+  return type;
 }
 
 /** `type.googleapis.com/a.b.C` → the protobufjs type of `a.b.C`. */

@@ -83,12 +83,18 @@ test('delivers the initial list through reset, across pages', async () => {
   const revision = Number((await etcd.client.kv.range({ key: Buffer.from('/') })).header.revision);
 
   const rec = recordingSink();
-  await using s = startSource({ client: etcd.newClient(), prefix: '/list/', pageSize: 3 }, rec);
+  const client = etcd.newClient();
+  const limits: unknown[] = [];
+  const range = client.kv.range.bind(client.kv);
+  client.kv.range = (req, options) => (limits.push(req.limit), range(req, options));
+  // a key and its value are 12 or 23 bytes: 35 / 2 in the first page gives 70 / 17.5 = 4 keys next, then 127 / 6 gives 3
+  await using s = startSource({ client, prefix: '/list/', pageSize: 2, pageBytes: 70 }, rec);
   await s.started;
 
   expect(rec.resets).toEqual([
     { keys: ['/list/other', ...Array.from({ length: 7 }, (_, i) => `/list/svc/10.0.0.${i}:80`)], revision },
   ]);
+  expect(limits).toEqual([2, 4, 3]);
   expect(rec.state.get('/list/svc/10.0.0.3:80')).toEqual({ value: 'v3', modRevision: 5, lease: '0' });
   await waitFor(() => rec.current === 'synced', { message: 'status synced' });
   expect(states(rec.statuses)).toEqual(['connecting', 'synced']);

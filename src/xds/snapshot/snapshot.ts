@@ -1,6 +1,7 @@
 import { isValidServiceName } from '../../catalog/service-name.ts';
 import { OUTBOUND } from '../resources/envoy.ts';
 import { TypeUrl, type AdsTypeUrl } from '../type-urls.ts';
+import { deferredGroup, type DeferredResources } from './deferred.ts';
 import type { EncodedResource } from './encoded.ts';
 import { encodeService } from './service.ts';
 
@@ -12,6 +13,8 @@ export class Snapshot {
     /** etcd revision of the catalog it was built from. */
     readonly revision: number,
     private readonly table: ResourceTable,
+    /** Resources not encoded into `table` yet (cold start), by service name or resource name. */
+    private readonly deferred: ReadonlyMap<string, DeferredResources> = new Map(),
   ) {}
 
   /**
@@ -20,22 +23,27 @@ export class Snapshot {
    * hitting the 15 s does-not-exist timer (xds-notes §1.9).
    */
   get(typeUrl: AdsTypeUrl, name: string): EncodedResource | undefined {
-    return this.table.get(typeUrl)?.get(name) ?? unregisteredService(typeUrl, name);
+    return this.table.get(typeUrl)?.get(name) ?? this.deferredResource(typeUrl, name) ?? unregisteredService(typeUrl, name);
+  }
+
+  private deferredResource(typeUrl: AdsTypeUrl, name: string): EncodedResource | undefined {
+    if (this.deferred.size === 0) return undefined;
+    return deferredGroup(this.deferred, name)?.get(typeUrl, name);
   }
 
   /**
    * Names a wildcard subscription (Envoy) selects: every registered cluster for CDS, and for LDS only
    * the sidecar's outbound TCP listener, since Envoy rejects API listeners over LDS (xds-notes §2.8).
    */
-  wildcardNames(typeUrl: AdsTypeUrl): Iterable<string> {
-    if (typeUrl === TypeUrl.Cluster) return this.table.get(typeUrl)?.keys() ?? [];
-    if (typeUrl === TypeUrl.Listener && this.table.get(typeUrl)?.has(OUTBOUND)) return [OUTBOUND];
-    return [];
+  *wildcardNames(typeUrl: AdsTypeUrl): Iterable<string> {
+    if (typeUrl === TypeUrl.Cluster) for (const r of this.resources(typeUrl)) yield r.name;
+    else if (typeUrl === TypeUrl.Listener && this.table.get(typeUrl)?.has(OUTBOUND)) yield OUTBOUND;
   }
 
   /** Registered resources of a type (no fallbacks), for dumps and tests. */
-  resources(typeUrl: AdsTypeUrl): Iterable<EncodedResource> {
-    return this.table.get(typeUrl)?.values() ?? [];
+  *resources(typeUrl: AdsTypeUrl): Iterable<EncodedResource> {
+    yield* this.table.get(typeUrl)?.values() ?? [];
+    for (const group of this.deferred.values()) for (const r of group.resources()) if (r.typeUrl === typeUrl) yield r;
   }
 }
 

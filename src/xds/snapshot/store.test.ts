@@ -1,4 +1,5 @@
-import { expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
+import { waitFor } from '../../../test/harness/wait-for.ts';
 import { makeInstance } from '../../../test/fixtures/catalog.ts';
 import { applyEvents } from '../../catalog/apply.ts';
 import { emptyCatalog } from '../../catalog/model.ts';
@@ -8,7 +9,7 @@ import { decodeMessage } from '../proto.ts';
 import { OUTBOUND } from '../resources/envoy.ts';
 import { TypeUrl } from '../type-urls.ts';
 import { encodeResource } from './encoded.ts';
-import { encodeService } from './service.ts';
+import { encodeService, type ServiceEncoder } from './service.ts';
 import { createSnapshotStore, type ResourceChanges } from './store.ts';
 
 const upsert = (service: string, port: number) => ({ type: 'upsert' as const, instance: makeInstance(service, port) });
@@ -154,4 +155,72 @@ test('a route policy adds subset clusters and assignments and changes the routes
   ]);
   expect([...store.current().wildcardNames(TypeUrl.Cluster)].sort()).toEqual(['a', 'a/v1', 'a/v2']);
   store.stop();
+});
+
+describe('cold start (a first build above deferAbove)', () => {
+  const counting = (fail: (name: string) => boolean = () => false) => {
+    const encoded: string[] = [];
+    const encode: ServiceEncoder = (name, instances, policy) => {
+      encoded.push(name);
+      if (fail(name)) throw new Error(`cannot encode ${name}`);
+      return encodeService(name, instances, policy);
+    };
+    return { encoded, encode };
+  };
+  const names = Array.from({ length: 50 }, (_, i) => `s${i}`);
+  const catalog = applyEvents(emptyCatalog, names.map((n) => upsert(n, 1))).catalog;
+  const eager = new Map(names.map((n) => [n, encodeService(n, [makeInstance(n, 1)])]));
+
+  test('serves every service at once, encoding one when first asked for and the rest in the background', async () => {
+    const { encoded, encode } = counting();
+    const store = createSnapshotStore({ logger: silentLogger, encode, deferAbove: 10 });
+    store.update(catalog, names);
+    store.flush();
+    expect(encoded).toEqual([]);
+    expect(store.current().get(TypeUrl.Listener, 's7')!.bytes).toEqual(eager.get('s7')![0]!.bytes);
+    expect(encoded).toEqual(['s7']);
+    const vhosts = decodeMessage(TypeUrl.RouteConfiguration, store.current().get(TypeUrl.RouteConfiguration, OUTBOUND)!.bytes).virtual_hosts;
+    expect(vhosts).toHaveLength(51);
+
+    await waitFor(() => encoded.length === names.length, { message: 'background encoding' });
+    await Bun.sleep(1);
+    expect(encoded.filter((n) => n === 's7')).toHaveLength(1);
+    const all = [...eager.values()].flat();
+    for (const typeUrl of [TypeUrl.Listener, TypeUrl.Cluster, TypeUrl.ClusterLoadAssignment]) {
+      const served = [...store.current().resources(typeUrl)].filter((r) => r.name !== OUTBOUND).map((r) => [r.name, r.version]).sort();
+      expect(served).toEqual(all.filter((r) => r.typeUrl === typeUrl).map((r) => [r.name, r.version]).sort());
+    }
+    expect(encoded).toHaveLength(names.length);
+    store.stop();
+  });
+
+  test('a change to a service not encoded yet is published and reported like any other', () => {
+    const { encode } = counting();
+    const store = createSnapshotStore({ logger: silentLogger, encode, deferAbove: 10 });
+    const seen: ResourceChanges[] = [];
+    store.subscribe((_s, c) => seen.push(c));
+    store.update(catalog, names);
+    store.flush();
+    const u = applyEvents(catalog, [upsert('s3', 2)]);
+    store.update(u.catalog, u.changed);
+    store.flush();
+    expect([...seen.at(-1)!.get(TypeUrl.ClusterLoadAssignment)!]).toEqual(['s3']);
+    expect(store.current().get(TypeUrl.ClusterLoadAssignment, 's3')!.version).toBe(encodeService('s3', [makeInstance('s3', 1), makeInstance('s3', 2)])[3]!.version);
+    expect([...store.current().wildcardNames(TypeUrl.Cluster)].sort()).toEqual([...names].sort());
+    store.stop();
+  });
+
+  test('a deferred service that fails to encode is counted, logged and not served', async () => {
+    const logs: string[] = [];
+    const logger = { ...silentLogger, error: (msg: string, f?: object) => logs.push(`${msg} ${JSON.stringify(f)}`) };
+    const { encoded, encode } = counting((n) => n === 's9');
+    const store = createSnapshotStore({ logger, encode, deferAbove: 10 });
+    store.update(catalog, names);
+    store.flush();
+    await waitFor(() => encoded.length === names.length, { message: 'background encoding' });
+    expect(store.stats().encodeFailures).toBe(1);
+    expect(logs).toEqual([expect.stringContaining('cannot encode s9')]);
+    expect([...store.current().wildcardNames(TypeUrl.Cluster)]).not.toContain('s9');
+    store.stop();
+  });
 });

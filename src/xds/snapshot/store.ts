@@ -1,9 +1,11 @@
-import type { Catalog, PolicyEntry } from '../../catalog/model.ts';
+import type { Catalog, Instance, PolicyEntry } from '../../catalog/model.ts';
+import type { RoutePolicy } from '../../catalog/route-policy.ts';
 import { PersistentMap } from '../../lib/persistent-map.ts';
 import type { Logger } from '../../lib/logger.ts';
 import { errorMessage } from '../../lib/errors.ts';
 import { PUSH_ORDER, TypeUrl, type AdsTypeUrl } from '../type-urls.ts';
-import { buildOutboundListener, buildOutboundRoute, type EnvoyListenerOptions } from '../resources/envoy.ts';
+import { buildOutboundListener, buildOutboundRoute, OUTBOUND, type EnvoyListenerOptions } from '../resources/envoy.ts';
+import { DeferredResources } from './deferred.ts';
 import { encodeResource, type EncodedResource } from './encoded.ts';
 import { createServiceEncoder, type ServiceEncoder } from './service.ts';
 import { Snapshot } from './snapshot.ts';
@@ -29,7 +31,15 @@ export interface SnapshotStoreOptions {
   envoyListener?: EnvoyListenerOptions;
   /** Builds and encodes one service; replaceable so tests can feed resources that fail validation. */
   encode?: ServiceEncoder;
+  /**
+   * A first build of more services than this serves before encoding them: each service is encoded
+   * when a client first asks for it, and the rest in the background (see DeferredResources).
+   */
+  deferAbove?: number;
 }
+
+/** Longest the background encoding of a cold start holds the event loop at a time, ms. */
+const DRAIN_SLICE_MS = 10;
 
 /**
  * Turns catalog updates into snapshots: coalesces changes, re-encodes only changed services and tells
@@ -41,6 +51,7 @@ export function createSnapshotStore({
   maxDelayMs = 100,
   envoyListener = { address: '0.0.0.0', port: 15001 },
   encode = createServiceEncoder(),
+  deferAbove = 1_000,
 }: SnapshotStoreOptions) {
   // Per-type persistent maps: a build copies one bucket per changed resource, and snapshots already
   // handed out never change.
@@ -59,6 +70,19 @@ export function createSnapshotStore({
   /** Each service's resources as last published, to know what a rebuild removes. */
   const owned = new Map<string, readonly EncodedResource[]>();
   const publishedPolicies = new Map<string, PolicyEntry>();
+  /** Services of a cold start not folded into `table` yet. */
+  let deferred = PersistentMap.empty<DeferredResources>();
+  let drainTimer: ReturnType<typeof setImmediate> | undefined;
+
+  function encodeOrReport(name: string, instances: readonly Instance[], policy: RoutePolicy | undefined): readonly EncodedResource[] | undefined {
+    try {
+      return encode(name, instances, policy);
+    } catch (e) {
+      encodeFailures++;
+      logger.error('service not published, its previous resources stay in force', { service: name, error: errorMessage(e) });
+      return undefined;
+    }
+  }
 
   function build(): void {
     timer = undefined;
@@ -72,24 +96,32 @@ export function createSnapshotStore({
       m.set(name, r);
     };
     let routesChanged = false;
+    const coldStart = owned.size === 0 && deferred.size === 0 && pending.size > deferAbove;
+    const deferredChanges: [string, DeferredResources | undefined][] = [];
     for (const name of pending) {
       const service = catalog.services.get(name);
       const policy = catalog.policies.get(name);
       if (policy !== publishedPolicies.get(name)) routesChanged = true;
       if (policy) publishedPolicies.set(name, policy);
       else publishedPolicies.delete(name);
+      if (coldStart) {
+        if (!service) continue;
+        const { instances } = service;
+        deferredChanges.push([name, new DeferredResources(name, () => encodeOrReport(name, instances, policy?.policy) ?? [])]);
+        routesChanged = true;
+        continue;
+      }
       let after: readonly EncodedResource[] = [];
       if (service) {
-        try {
-          after = encode(name, service.instances, catalog.policies.get(name)?.policy);
-        } catch (e) {
-          encodeFailures++;
-          logger.error('service not published, its previous resources stay in force', { service: name, error: errorMessage(e) });
-          continue;
-        }
+        const encoded = encodeOrReport(name, service.instances, policy?.policy);
+        if (!encoded) continue;
+        after = encoded;
       }
-      const before = owned.get(name) ?? [];
-      if ((before.length > 0) !== (after.length > 0)) routesChanged = true;
+      // A deferred service nobody asked for yet was never sent, so it has nothing to diff against.
+      const wasDeferred = deferred.get(name);
+      if (wasDeferred) deferredChanges.push([name, undefined]);
+      const before = owned.get(name) ?? (wasDeferred?.isEncoded ? [...wasDeferred.resources()] : []);
+      if ((before.length > 0 || wasDeferred !== undefined) !== (after.length > 0)) routesChanged = true;
       const previous = new Map(before.map((r) => [resourceId(r), r]));
       for (const r of after) {
         const old = previous.get(resourceId(r));
@@ -107,17 +139,38 @@ export function createSnapshotStore({
     pending.clear();
     if (routesChanged) {
       // The sidecar route lists every service; it changes only when services or their policies change.
-      const route = encodeResource(buildOutboundRoute([...catalog.services.keys()], catalog.policies));
-      edit(route.typeUrl, route.name, route);
+      const previous = table.get(TypeUrl.RouteConfiguration)!.get(OUTBOUND)!;
+      const encodeRoute = (): EncodedResource => {
+        try {
+          return encodeResource(buildOutboundRoute([...catalog.services.keys()], catalog.policies));
+        } catch (e) {
+          encodeFailures++;
+          logger.error('sidecar route not published, the previous one stays in force', { route: OUTBOUND, error: errorMessage(e) });
+          return previous;
+        }
+      };
+      if (coldStart) {
+        // Reported as changed, so a stream that holds the old route asks the deferred one.
+        edit(TypeUrl.RouteConfiguration, OUTBOUND, undefined);
+        deferredChanges.push([OUTBOUND, new DeferredResources(OUTBOUND, () => [encodeRoute()])]);
+      } else {
+        edit(TypeUrl.RouteConfiguration, OUTBOUND, encodeRoute());
+        if (deferred.has(OUTBOUND)) deferredChanges.push([OUTBOUND, undefined]);
+      }
     }
     const changes = new Map<AdsTypeUrl, Set<string>>();
     for (const [typeUrl, byName] of edits) {
-      let next = table.get(typeUrl)!;
-      for (const [name, r] of byName) next = r ? next.with(name, r) : next.without(name);
-      table.set(typeUrl, next);
+      table.set(typeUrl, table.get(typeUrl)!.withChanges(byName));
       changes.set(typeUrl, new Set(byName.keys()));
     }
-    snapshot = new Snapshot(catalog.revision, new Map(table));
+    deferred = deferred.withChanges(deferredChanges);
+    snapshot = new Snapshot(catalog.revision, new Map(table), deferred);
+    if (coldStart) {
+      logger.info('serving before encoding: services are encoded when first asked for, the rest in the background', {
+        services: deferred.size,
+      });
+      drainTimer = setImmediate(() => drain([...deferred.values()], 0));
+    }
     if (changes.size === 0) return;
     for (const l of listeners) {
       try {
@@ -126,6 +179,29 @@ export function createSnapshotStore({
         logger.error('snapshot listener failed', { error: errorMessage(e) });
       }
     }
+  }
+
+  /** Encodes deferred services a slice at a time, then folds them into the table. */
+  function drain(queue: readonly DeferredResources[], from: number): void {
+    const until = performance.now() + DRAIN_SLICE_MS;
+    let i = from;
+    while (i < queue.length && performance.now() < until) queue[i++]!.resources();
+    if (i < queue.length) {
+      drainTimer = setImmediate(() => drain(queue, i));
+      return;
+    }
+    drainTimer = undefined;
+    const edits = new Map<AdsTypeUrl, [string, EncodedResource][]>(PUSH_ORDER.map((t) => [t, []]));
+    for (const group of deferred.values()) {
+      const resources = [...group.resources()];
+      if (resources.length > 0 && group.key !== OUTBOUND) owned.set(group.key, resources);
+      for (const r of resources) edits.get(r.typeUrl)!.push([r.name, r]);
+    }
+    for (const [typeUrl, entries] of edits) table.set(typeUrl, table.get(typeUrl)!.withChanges(entries));
+    deferred = PersistentMap.empty();
+    // Same content as before, only held differently: nothing to push.
+    snapshot = new Snapshot(snapshot.revision, new Map(table), deferred);
+    logger.info('cold start encoded', { services: owned.size });
   }
 
   return {
@@ -150,10 +226,13 @@ export function createSnapshotStore({
       if (timer !== undefined) cancel(timer);
       build();
     },
-    stats: () => ({ encodeFailures, revision: snapshot.revision }),
+    /** `deferred`: groups of a cold start still waiting to be encoded (0 once it is done). */
+    stats: () => ({ encodeFailures, revision: snapshot.revision, deferred: deferred.size }),
     stop(): void {
       if (timer !== undefined) cancel(timer);
       timer = undefined;
+      if (drainTimer !== undefined) clearImmediate(drainTimer);
+      drainTimer = undefined;
       listeners.clear();
     },
   };
