@@ -2,7 +2,7 @@
  * An immutable map whose `with`/`without` copy only one of its buckets, so updating one entry of a map
  * of 10,000 costs about sqrt of that instead of a full copy. It reads like a ReadonlyMap.
  */
-const BUCKETS = 128;
+const BUCKETS = 512;
 
 function bucketOf(key: string): number {
   let h = 2166136261;

@@ -10,7 +10,8 @@ import {
 } from './codec.ts';
 import { DeltaSession } from './delta.ts';
 import type { ServerHooks } from './hooks.ts';
-import type { AdsSession, SessionDeps } from './session.ts';
+import { InterestIndex } from './interest.ts';
+import type { AdsSession, SessionDeps, SnapshotObserver } from './session.ts';
 import { SotwSession } from './sotw.ts';
 
 const ADS_SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
@@ -61,8 +62,9 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
   const sessions = new Map<number, AnySession>();
   let nextStreamId = 0;
 
+  const interest = new InterestIndex<SnapshotObserver>();
   const unsubscribe = source.subscribe((_snapshot, changes) => {
-    for (const s of sessions.values()) s.onSnapshot(changes);
+    for (const s of interest.affected(changes)) s.onSnapshot(changes);
   });
 
   function serve<Req extends DiscoveryRequest | DeltaDiscoveryRequest>(
@@ -87,6 +89,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
         hooks,
         controlPlaneId,
         maxResponseBytes,
+        interest,
       });
       sessions.set(streamId, session);
       hooks.emit('streamOpened', { streamId, node: undefined, peer: call.getPeer(), protocol: session.protocol });
@@ -95,6 +98,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
         if (closed) return;
         closed = true;
         sessions.delete(streamId);
+        session.close();
         hooks.emit('streamClosed', { streamId, node: session.nodeInfo, reason });
       };
       call.on('data', (req: Req) => {

@@ -2,6 +2,7 @@ import type { ResourceChanges } from '../snapshot/store.ts';
 import { isAdsTypeUrl, PUSH_ORDER, type AdsTypeUrl } from '../type-urls.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest } from './codec.ts';
 import type { NodeInfo, ServerHooks } from './hooks.ts';
+import { noInterest, type InterestIndex } from './interest.ts';
 import { Subscription, type NonceCheck, type ResourceLookup } from './subscription.ts';
 
 /** The transport a session writes to; the gRPC call in production, an array in unit tests. */
@@ -18,6 +19,13 @@ export interface SessionDeps {
   readonly controlPlaneId: string;
   /** Largest response to send; gRPC clients reject bigger messages and drop the stream (default 4 MiB). */
   readonly maxResponseBytes?: number;
+  /** Where the session's subscriptions register what they want, so changes reach only the streams they concern. */
+  readonly interest?: InterestIndex<SnapshotObserver>;
+}
+
+/** What the server tells of snapshot changes. */
+export interface SnapshotObserver {
+  onSnapshot(changes: ResourceChanges): void;
 }
 
 const INVALID_ARGUMENT = 3;
@@ -30,7 +38,7 @@ const FRAMING_ALLOWANCE = 16 * 1024;
  * stale-nonce handling and make-before-break push order. Subclasses say how a request changes a
  * subscription and how a response is planned and framed.
  */
-export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRequest> {
+export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRequest> implements SnapshotObserver {
   abstract readonly protocol: 'sotw' | 'delta';
   private node: NodeInfo | undefined;
   private readonly subscriptions = new Map<AdsTypeUrl, Subscription>();
@@ -77,7 +85,10 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     }
     let sub = this.subscriptions.get(req.typeUrl);
     const firstForType = !sub;
-    if (!sub) this.subscriptions.set(req.typeUrl, (sub = new Subscription(req.typeUrl)));
+    if (!sub) {
+      sub = new Subscription(req.typeUrl, this.deps.interest?.listener(req.typeUrl, this) ?? noInterest);
+      this.subscriptions.set(req.typeUrl, sub);
+    }
     const nonceCheck = this.checkNonce(sub, req);
 
     if (req.responseNonce && nonceCheck === 'current') {
@@ -113,12 +124,17 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
       const sub = this.subscriptions.get(typeUrl);
       const names = changes.get(typeUrl);
       if (!sub || !names) continue;
-      if (!sub.isWildcard && ![...names].some((n) => sub.concerns(n))) continue;
-      sub.dirty = true;
+      if (!sub.isWildcard && !concernsAny(sub, names)) continue;
+      sub.touched(names);
       if (sub.onlyRemovalsPending(snapshot)) removalsOnly.push(sub);
       else this.respond(sub);
     }
     for (const sub of removalsOnly) this.respond(sub);
+  }
+
+  /** The stream ended: its subscriptions stop receiving changes. */
+  close(): void {
+    for (const sub of this.subscriptions.values()) sub.close();
   }
 
   private emitRequest(req: Req, stale: boolean): void {
@@ -176,4 +192,9 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     const resourceNames = resources.map((r) => r.name);
     this.deps.hooks.emit('response', { streamId: this.streamId, node: this.node, typeUrl, versionInfo, nonce, resourceNames, bytes });
   }
+}
+
+function concernsAny(sub: Subscription, names: ReadonlySet<string>): boolean {
+  for (const n of names) if (sub.concerns(n)) return true;
+  return false;
 }

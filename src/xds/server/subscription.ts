@@ -1,6 +1,7 @@
 import { contentHash } from '../../lib/hash.ts';
 import type { EncodedResource } from '../snapshot/encoded.ts';
 import { allowsWildcard, fullStateInSotW, type AdsTypeUrl } from '../type-urls.ts';
+import { noInterest, type InterestListener } from './interest.ts';
 
 /** The resources a snapshot offers, as far as a subscription cares. */
 export interface ResourceLookup {
@@ -47,13 +48,22 @@ export class Subscription {
    * cleared once planned. A plain ACK leaves it clear, so ACKs cost no planning.
    */
   dirty = true;
+  /**
+   * While dirty only because snapshots changed: the subscribed names they changed. Everything else was
+   * in sync when the last plan was made, so a plan need look only at these. Undefined: plan from scratch.
+   */
+  private changedSince: Set<string> | undefined;
   /** Bumped whenever what is wanted changes; keys the `present` memo. */
   private generation = 0;
   private presentMemo: { snapshot: ResourceLookup; generation: number; value: EncodedResource[] } | undefined;
   ackedVersion: string | undefined;
   lastNack: { readonly nonce: string; readonly versionInfo: string; readonly message: string } | undefined;
 
-  constructor(readonly typeUrl: AdsTypeUrl) {}
+  constructor(
+    readonly typeUrl: AdsTypeUrl,
+    /** Told of every change to the subscribed names and the wildcard flag. */
+    private readonly interest: InterestListener = noInterest,
+  ) {}
 
   get nonce(): string | undefined {
     return this.sentNonce;
@@ -77,7 +87,10 @@ export class Subscription {
     return this.sentNonce === undefined || responseNonce === this.sentNonce ? 'current' : 'stale';
   }
 
-  /** True when a change to `name` concerns this subscription. */
+  /**
+   * True when a change to `name` concerns this subscription. What the client holds is always among
+   * the subscribed names unless it is a wildcard subscription, so the InterestIndex need only know those.
+   */
   concerns(name: string): boolean {
     return this.wildcard || this.names.has(name) || this.held.has(name);
   }
@@ -96,6 +109,15 @@ export class Subscription {
    * after every other type's, so a route stops naming a cluster before the cluster goes (make-before-break).
    */
   onlyRemovalsPending(snapshot: ResourceLookup): boolean {
+    if (this.changedSince && !this.wildcard) {
+      let removal = false;
+      for (const name of this.changedSince) {
+        const r = snapshot.get(this.typeUrl, name);
+        if (r ? this.held.get(name) !== r.version : false) return false;
+        if (!r && this.held.has(name)) removal = true;
+      }
+      return removal;
+    }
     const present = this.present(snapshot);
     return present.length < this.held.size && present.every((r) => this.held.get(r.name) === r.version);
   }
@@ -109,13 +131,15 @@ export class Subscription {
   setNames(resourceNames: readonly string[]): void {
     const wildcardBefore = this.wildcard;
     if (allowsWildcard(this.typeUrl) && resourceNames.length === 0 && !this.hadNames) {
-      this.wildcard = true;
+      this.setWildcard(true);
     } else {
-      this.wildcard = allowsWildcard(this.typeUrl) && resourceNames.includes('*');
+      this.setWildcard(allowsWildcard(this.typeUrl) && resourceNames.includes('*'));
       if (resourceNames.length > 0) this.hadNames = true;
     }
     const names = new Set(resourceNames.filter((n) => n !== '*'));
     if (this.wildcard === wildcardBefore && sameSet(names, this.names)) return;
+    for (const n of this.names) if (!names.has(n)) this.interest.delete(n);
+    for (const n of names) if (!this.names.has(n)) this.interest.add(n);
     this.names = names;
     this.changed();
     if (!this.wildcard) this.forgetUnsubscribed();
@@ -159,20 +183,21 @@ export class Subscription {
   updateDelta(subscribe: readonly string[], unsubscribe: readonly string[], initialVersions?: ReadonlyMap<string, string>): void {
     const first = !this.hadNames && !this.wildcard && this.names.size === 0;
     if (initialVersions) for (const [name, version] of initialVersions) this.held.set(name, version);
-    if (first && subscribe.length === 0 && allowsWildcard(this.typeUrl)) this.wildcard = true;
+    if (first && subscribe.length === 0 && allowsWildcard(this.typeUrl)) this.setWildcard(true);
     for (const name of subscribe) {
       if (name === '*') {
-        if (allowsWildcard(this.typeUrl)) this.wildcard = true;
+        if (allowsWildcard(this.typeUrl)) this.setWildcard(true);
         continue;
       }
+      if (!this.names.has(name)) this.interest.add(name);
       this.names.add(name);
       this.reportedMissing.delete(name);
       if (!initialVersions?.has(name)) this.held.delete(name);
     }
     if (subscribe.length > 0) this.hadNames = true;
     for (const name of unsubscribe) {
-      if (name === '*') this.wildcard = false;
-      else this.names.delete(name);
+      if (name === '*') this.setWildcard(false);
+      else if (this.names.delete(name)) this.interest.delete(name);
     }
     if (subscribe.length > 0 || unsubscribe.length > 0 || initialVersions?.size || first) this.changed();
     if (!this.wildcard) this.forgetUnsubscribed();
@@ -180,12 +205,18 @@ export class Subscription {
 
   /** Changed or new resources, and names the client holds (or asked for) that do not exist. */
   planDelta(snapshot: ResourceLookup): DeltaPlan | undefined {
-    const present = this.present(snapshot);
+    const changed = this.changedSince;
+    this.changedSince = undefined;
+    const present =
+      changed && !this.wildcard
+        ? [...changed].sort().flatMap((name) => snapshot.get(this.typeUrl, name) ?? [])
+        : this.present(snapshot);
     const presentNames = new Set(present.map((r) => r.name));
     const resources = present.filter((r) => this.held.get(r.name) !== r.version);
     const removed: string[] = [];
-    for (const name of this.held.keys()) if (!presentNames.has(name)) removed.push(name);
-    for (const name of this.names) {
+    const considered = changed && !this.wildcard ? changed : undefined;
+    for (const name of considered ?? this.held.keys()) if (!presentNames.has(name) && this.held.has(name)) removed.push(name);
+    for (const name of considered ?? this.names) {
       if (!presentNames.has(name) && !this.held.has(name) && !this.reportedMissing.has(name)) removed.push(name);
     }
     if (resources.length === 0 && removed.length === 0) return undefined;
@@ -202,9 +233,28 @@ export class Subscription {
     }
   }
 
+  /** Withdraws every interest, when the stream ends. */
+  close(): void {
+    for (const n of this.names) this.interest.delete(n);
+    this.setWildcard(false);
+  }
+
+  private setWildcard(on: boolean): void {
+    if (on !== this.wildcard) this.interest.wildcard(on);
+    this.wildcard = on;
+  }
+
+  /** Snapshots changed these names of this type. */
+  touched(names: ReadonlySet<string>): void {
+    if (!this.dirty) this.changedSince = new Set();
+    this.dirty = true;
+    if (this.changedSince) for (const name of names) if (this.names.has(name)) this.changedSince.add(name);
+  }
+
   private changed(): void {
     this.generation++;
     this.dirty = true;
+    this.changedSince = undefined;
   }
 
   /** What the client wants that exists, by name; memoized per snapshot and subscription state. */
