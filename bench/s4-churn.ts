@@ -109,6 +109,8 @@ interface EventRecord {
   t0: number;
   op: 'put' | 'delete';
   latencyMs?: number;
+  /** Until etcd answered the write (committed): etcd's own share of the latency under this load. */
+  commitMs?: number;
   outcome?: 'held' | 'timeout' | 'superseded' | 'unobserved';
 }
 const events: EventRecord[] = [];
@@ -144,7 +146,7 @@ function issue(): void {
   writer.inFlight++;
   writer.maxInFlightSeen = Math.max(writer.maxInFlightSeen, writer.inFlight);
   const write = (op === 'put' ? etcd.put(key).value('') : etcd.delete().key(key)).then(
-    () => void writer.inFlight--,
+    () => void (writer.inFlight--, (rec.commitMs = now() - rec.t0)),
     () => void (writer.inFlight--, writer.writeErrors++),
   );
   for (const p of [held, write]) {
@@ -210,6 +212,8 @@ const perWindow = windows.map((w, i) => {
 });
 const count = (o: EventRecord['outcome']) => events.filter((e) => e.outcome === o).length;
 const overall: Summary = summarize(events.flatMap((e) => e.latencyMs ?? []));
+const commit: Summary = summarize(events.flatMap((e) => e.commitMs ?? []));
+const afterCommit: Summary = summarize(events.flatMap((e) => (e.latencyMs !== undefined && e.commitMs !== undefined ? Math.max(0, e.latencyMs - e.commitMs) : [])));
 const cpuAvg = cpuTotal / writerWallS;
 const rssFirst = windows[0]?.rss ?? cp.ready.rss;
 const rssLast = windows.at(-1)?.rss ?? cpFinal.rss;
@@ -231,6 +235,9 @@ console.log(
   `overall: ${events.length} events (${writer.skipped} skipped by the writer), held ${count('held')}, superseded ${count('superseded')}, unobserved ${count('unobserved')}, timed out ${count('timeout')}; ` +
     `latency p50 ${overall.p50} p99 ${overall.p99} max ${overall.max} ms`,
 );
+console.log(
+  `etcd's share: write answered (committed) p50 ${commit.p50} p99 ${commit.p99} ms; from that answer until both subscribers held it p50 ${afterCommit.p50} p99 ${afterCommit.p99} ms`,
+);
 console.log(`control plane: ${round(cpuAvg)} cores on average; RSS ${mib(rssFirst)} → ${mib(rssLast)} MiB (drift ${(rssDrift * 100).toFixed(1)}%)`);
 console.log(`final state: ${verify.checked} client subscriptions checked against etcd, ${verify.mismatched} off`);
 for (const e of verify.examples) console.log(`  ${e}`);
@@ -245,6 +252,8 @@ const file = writeResults(SCENARIO, {
   results: {
     windows: perWindow,
     overall,
+    etcdCommit: commit,
+    heldAfterCommit: afterCommit,
     outcomes: { held: count('held'), superseded: count('superseded'), unobserved: count('unobserved'), timeout: count('timeout') },
     writer: { ...writer, events: events.length, achievedRate: round(writer.issued / writerWallS) },
     controlPlane: { cpuSeconds: round(cpuTotal), cpuCoresAvg: round(cpuAvg), rssFirstWindow: rssFirst, rssLastWindow: rssLast, rssDrift: round(rssDrift, 4), responses: cpFinal.responses, responseBytes: cpFinal.responseBytes },
