@@ -30,13 +30,26 @@ export function encodeResource(resource: BuiltResource, versionSalt = ''): Encod
     throw new SwitchyardError(Code.InvalidArgument, formatValidationErrors(resource.name, resource.typeUrl, errors));
   }
   const version = versionSalt ? contentHash(bytes, versionSalt) : contentHash(bytes);
-  const any = encodeAny(resource.typeUrl, bytes);
-  return {
-    typeUrl: resource.typeUrl,
-    name: resource.name,
-    version,
-    bytes,
-    any,
-    deltaResource: encodeDeltaResource(resource.name, version, any),
-  };
+  // One buffer: the Any is a field of the Delta Resource and the message a field of the Any, so both
+  // are views into it. Under churn every replaced resource is old-generation garbage; one copy, not three.
+  const deltaResource = encodeDeltaResource(resource.name, version, encodeAny(resource.typeUrl, bytes));
+  const any = deltaResource.subarray(...fieldRange(deltaResource, 2));
+  return { typeUrl: resource.typeUrl, name: resource.name, version, bytes: any.subarray(...fieldRange(any, 2)), any, deltaResource };
+}
+
+/** Where the payload of length-delimited field `field` lies in an encoded message whose other fields are length-delimited too. */
+function fieldRange(message: Uint8Array, field: number): [number, number] {
+  let i = 0;
+  while (i < message.length) {
+    const key = message[i++]!;
+    let length = 0;
+    for (let shift = 0; ; shift += 7) {
+      const b = message[i++]!;
+      length += (b & 0x7f) * 2 ** shift;
+      if (b < 0x80) break;
+    }
+    if (key === ((field << 3) | 2)) return [i, i + length];
+    i += length;
+  }
+  throw new Error(`field ${field} not found in an encoded resource`);
 }
