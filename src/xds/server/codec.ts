@@ -1,6 +1,6 @@
-import protobuf from 'protobufjs';
 import { messageType } from '../proto.ts';
 import type { EncodedResource } from '../snapshot/encoded.ts';
+import { Frame, utf8 } from './frame.ts';
 import type { NodeInfo } from './hooks.ts';
 
 /** Fields both request kinds share. */
@@ -96,13 +96,16 @@ function toNodeInfo(n: RawNode): NodeInfo {
   };
 }
 
-// Field numbers below are from envoy/service/discovery/v3/discovery.proto.
-const LEN = 2;
-const tag = (field: number) => (field << 3) | LEN;
+// Field numbers below are from envoy/service/discovery/v3/discovery.proto; fields go in the order the
+// file declares them, as protobufjs writes them.
 
-function controlPlane(w: protobuf.Writer, field: number, id: string): void {
-  if (id) w.uint32(tag(field)).fork().uint32(tag(1)).string(id).ldelim();
+/** `ControlPlane{identifier=1}`, the same bytes for every response of a server. */
+function controlPlane(id: string): Uint8Array {
+  let b = controlPlanes.get(id);
+  if (!b) controlPlanes.set(id, (b = new Frame().string(1, id).finish()));
+  return b;
 }
+const controlPlanes = new Map<string, Uint8Array>();
 
 export interface DiscoveryResponseParts {
   readonly versionInfo: string;
@@ -117,13 +120,11 @@ export interface DiscoveryResponseParts {
  * concatenation.
  */
 export function encodeDiscoveryResponse(r: DiscoveryResponseParts): Uint8Array {
-  const w = protobuf.Writer.create();
-  w.uint32(tag(1)).string(r.versionInfo);
-  for (const res of r.resources) w.uint32(tag(2)).bytes(res.any);
-  w.uint32(tag(4)).string(r.typeUrl);
-  w.uint32(tag(5)).string(r.nonce);
-  controlPlane(w, 6, r.controlPlaneId);
-  return w.finish();
+  const f = new Frame().string(1, r.versionInfo);
+  for (const res of r.resources) f.bytes(2, res.any);
+  f.bytes(4, utf8(r.typeUrl, true)).string(5, r.nonce);
+  if (r.controlPlaneId) f.bytes(6, controlPlane(r.controlPlaneId));
+  return f.finish();
 }
 
 export interface DeltaResponseParts {
@@ -137,12 +138,12 @@ export interface DeltaResponseParts {
 
 /** Frames a `DeltaDiscoveryResponse`; each resource's `Resource{name, version, Any}` is pre-encoded. */
 export function encodeDeltaDiscoveryResponse(r: DeltaResponseParts): Uint8Array {
-  const w = protobuf.Writer.create();
-  if (r.systemVersionInfo) w.uint32(tag(1)).string(r.systemVersionInfo);
-  for (const res of r.resources) w.uint32(tag(2)).bytes(res.deltaResource);
-  w.uint32(tag(4)).string(r.typeUrl);
-  w.uint32(tag(5)).string(r.nonce);
-  for (const name of r.removed) w.uint32(tag(6)).string(name);
-  controlPlane(w, 7, r.controlPlaneId);
-  return w.finish();
+  const f = new Frame();
+  if (r.systemVersionInfo) f.string(1, r.systemVersionInfo);
+  for (const res of r.resources) f.bytes(2, res.deltaResource);
+  f.bytes(4, utf8(r.typeUrl, true));
+  for (const name of r.removed) f.string(6, name);
+  f.string(5, r.nonce);
+  if (r.controlPlaneId) f.bytes(7, controlPlane(r.controlPlaneId));
+  return f.finish();
 }
