@@ -31,10 +31,11 @@ export interface Instance {
 }
 
 export const NO_LOCALITY: Locality = { region: '', zone: '', subZone: '' };
+const NO_TAGS: Readonly<Record<string, string>> = Object.freeze({});
 
 /** An instance with every optional field at its default; formats spread their findings over it. */
 export function instanceDefaults(key: string, service: string, host: string, port: number, revision: number): Instance {
-  return { key, service, host, port, weight: 1, locality: NO_LOCALITY, priority: 0, version: '', tags: {}, draining: false, revision };
+  return { key, service, host, port, weight: 1, locality: NO_LOCALITY, priority: 0, version: '', tags: NO_TAGS, draining: false, revision };
 }
 
 export interface Service {

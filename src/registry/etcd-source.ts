@@ -3,6 +3,7 @@ import { createBackoff } from '../lib/backoff.ts';
 import { Code, SwitchyardError, errorMessage } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { isCompactionError, toSwitchyardError } from './etcd-client.ts';
+import { rangeReader, type RangeReader } from './etcd-range.ts';
 import type { RawChange, RawEntry, RegistrySink, RegistrySource, SourceState, SourceStatus } from './source.ts';
 
 /** Timer functions, injectable so tests can prove `stop()` leaves none behind. */
@@ -37,6 +38,8 @@ export interface EtcdSourceOptions {
   /** Only for `description`. */
   endpoints?: readonly string[];
   timers?: Timers;
+  /** How list pages are read; injectable so tests can watch the page sizes. */
+  readRange?: RangeReader;
 }
 
 export interface EtcdSourceStats {
@@ -86,6 +89,7 @@ export function createEtcdSource({
   retryMaxMs = 2_000,
   endpoints,
   timers = defaultTimers,
+  readRange = rangeReader(client),
 }: EtcdSourceOptions): EtcdSource {
   const stats = { reconnects: 0, relists: 0, compactionsRecovered: 0, lastSyncRevision: 0 };
   const backoff = createBackoff({ initialMs: retryInitialMs, maxMs: retryMaxMs });
@@ -176,18 +180,13 @@ export function createEtcdSource({
     let bytes = 0;
     for (;;) {
       // linearizable (not serializable) and every page pinned to the first page's revision
-      const res = await untilStopped(
-        client.kv.range({ key, range_end: range.end, limit, ...(revision ? { revision } : {}) }),
-      );
-      revision ??= res.header.revision;
-      for (const kv of res.kvs) {
-        entries.push(toEntry(kv));
-        bytes += kv.key.length + kv.value.length;
-      }
+      const page = await untilStopped(readRange({ key, range_end: range.end, limit, ...(revision ? { revision } : {}) }));
+      revision ??= page.revision;
+      for (const entry of page.entries) entries.push(entry);
+      bytes += page.bytes;
       limit = Math.max(pageSize, Math.min(maxPageSize, Math.floor(pageBytes / Math.max(1, bytes / entries.length))));
-      const last = res.kvs.at(-1);
-      if (!res.more || !last) break;
-      key = Buffer.concat([last.key, Buffer.from([0])]);
+      if (!page.more || !page.lastKey) break;
+      key = Buffer.concat([page.lastKey, Buffer.from([0])]);
     }
     return { entries, revision: toRevision(revision) };
   }

@@ -25,8 +25,9 @@ export function parseHostPort(text: string): Result<HostPort> {
     if (colon < 0) return err(`address "${text}": expected host:port`);
     host = text.slice(0, colon);
     portText = text.slice(colon + 1);
-    if (isIP(host) === 6) return err(`address "${text}": write IPv6 addresses in brackets, e.g. [${host}]:${portText}`);
-    if (isIP(host) !== 4) return err(`address "${text}": host "${host}" is not an IP address (hostnames are not resolved)`);
+    const kind = isIP(host);
+    if (kind === 6) return err(`address "${text}": write IPv6 addresses in brackets, e.g. [${host}]:${portText}`);
+    if (kind !== 4) return err(`address "${text}": host "${host}" is not an IP address (hostnames are not resolved)`);
   }
   const port = parsePort(portText);
   if (port === undefined) return err(`address "${text}": port "${portText}" is not a number from 1 to 65535`);

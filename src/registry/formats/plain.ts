@@ -16,18 +16,27 @@ export const plainFormat: RegistrationFormat = (prefix, entry): Decoded => {
   if (slash < 0 || slash === rest.length - 1) return { kind: 'ignore' };
   const service = rest.slice(0, slash);
   const addressText = rest.slice(slash + 1);
-  const nameProblem = serviceNameProblem(service);
-  if (nameProblem) return reject(nameProblem);
+  if (service !== lastGoodService) {
+    const nameProblem = serviceNameProblem(service);
+    if (nameProblem) return reject(nameProblem);
+    lastGoodService = service;
+  }
   if (addressText.includes('/')) {
     return reject(`expected ${prefix}<service>/<host:port>, found extra path segments after "${service}/"`);
   }
   const address = parseHostPort(addressText);
   if (!address.ok) return reject(address.errors.join('; '));
-  const fields = parseValue(entry.value.trim(), formatHostPort(address.value));
-  if (!fields.ok) return reject(fields.errors.join('; '));
   const { host, port } = address.value;
-  return { kind: 'instance', instance: { ...instanceDefaults(entry.key, service, host, port, entry.modRevision), ...fields.value } };
+  const defaults = instanceDefaults(entry.key, service, host, port, entry.modRevision);
+  const value = entry.value.trim();
+  if (value === '') return { kind: 'instance', instance: defaults };
+  const fields = parseValue(value, formatHostPort(address.value));
+  if (!fields.ok) return reject(fields.errors.join('; '));
+  return { kind: 'instance', instance: { ...defaults, ...fields.value } };
 };
+
+/** Keys arrive grouped by service (a list is sorted), so the name check runs once per service. */
+let lastGoodService = '';
 
 function parseValue(value: string, address: string): Result<InstanceFields> {
   if (value === '') return ok(DEFAULT_FIELDS);
