@@ -199,8 +199,10 @@ export class Subscription {
       if (name === '*') this.setWildcard(false);
       else if (this.names.delete(name)) this.interest.delete(name);
     }
-    if (subscribe.length > 0 || unsubscribe.length > 0 || initialVersions?.size || first) this.changed();
-    if (!this.wildcard) this.forgetUnsubscribed();
+    const changed = subscribe.length > 0 || unsubscribe.length > 0 || initialVersions?.size || first;
+    if (changed) this.changed();
+    // A plain ACK changes nothing, so it has nothing to forget.
+    if (changed && !this.wildcard) this.forgetUnsubscribed();
   }
 
   /** Changed or new resources, and names the client holds (or asked for) that do not exist. */
