@@ -30,11 +30,32 @@ export function encodeResource(resource: BuiltResource, versionSalt = ''): Encod
     throw new SwitchyardError(Code.InvalidArgument, formatValidationErrors(resource.name, resource.typeUrl, errors));
   }
   const version = versionSalt ? contentHash(bytes, versionSalt) : contentHash(bytes);
-  // One buffer: the Any is a field of the Delta Resource and the message a field of the Any, so both
-  // are views into it. Under churn every replaced resource is old-generation garbage; one copy, not three.
-  const deltaResource = encodeDeltaResource(resource.name, version, encodeAny(resource.typeUrl, bytes));
-  const any = deltaResource.subarray(...fieldRange(deltaResource, 2));
-  return { typeUrl: resource.typeUrl, name: resource.name, version, bytes: any.subarray(...fieldRange(any, 2)), any, deltaResource };
+  return new OneBuffer(resource.typeUrl, resource.name, version, encodeDeltaResource(resource.name, version, encodeAny(resource.typeUrl, bytes)));
+}
+
+/**
+ * The Any is a field of the Delta Resource and the message a field of the Any, so one buffer holds all
+ * three, and the views are made when first used: a snapshot of 40,000 resources is 40,000 objects fewer
+ * for the collector to walk, and under churn every replaced resource is old-generation garbage.
+ */
+class OneBuffer implements EncodedResource {
+  private anyView: Uint8Array | undefined;
+  private bytesView: Uint8Array | undefined;
+
+  constructor(
+    readonly typeUrl: AdsTypeUrl,
+    readonly name: string,
+    readonly version: string,
+    readonly deltaResource: Uint8Array,
+  ) {}
+
+  get any(): Uint8Array {
+    return (this.anyView ??= this.deltaResource.subarray(...fieldRange(this.deltaResource, 2)));
+  }
+
+  get bytes(): Uint8Array {
+    return (this.bytesView ??= this.any.subarray(...fieldRange(this.any, 2)));
+  }
 }
 
 /** Where the payload of length-delimited field `field` lies in an encoded message whose other fields are length-delimited too. */
