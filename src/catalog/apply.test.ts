@@ -75,6 +75,31 @@ describe('replaceScope', () => {
     expect([...catalog.services.keys()]).toEqual(['x']);
     expect([...changed]).toEqual(['a']);
   });
+
+  test('a first list of a scope gives what applying its events one by one gives, next to other scopes', () => {
+    let seed = 3;
+    const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+    const inScope = (k: string) => k.startsWith('/services/');
+    for (let round = 0; round < 30; round++) {
+      // another prefix already holds instances of some of the same services
+      const others = Array.from({ length: rand(6) }, () => ({
+        type: 'upsert' as const,
+        instance: makeInstance(`s${rand(4)}`, 100 + rand(5), { key: `/other/s/10.0.0.${rand(9)}:${100 + rand(5)}` }),
+      }));
+      const previous = applyEvents(emptyCatalog, others).catalog;
+      const events: CatalogEvent[] = Array.from({ length: rand(12) }, () =>
+        rand(5) === 0
+          ? { type: 'reject', rejection: { key: key(`s${rand(4)}`, rand(6)), reason: 'bad', revision: 1 + rand(50) } }
+          : upsert(`s${rand(4)}`, rand(6), 1 + rand(50)),
+      );
+      const fast = replaceScope(previous, events, 20, inScope);
+      const general = applyEvents(previous, events);
+      expect(fast.catalog.revision).toBe(Math.max(general.catalog.revision, 20));
+      expect(new Map(fast.catalog.services)).toEqual(new Map(general.catalog.services));
+      expect(fast.catalog.rejected).toEqual(general.catalog.rejected);
+      expect([...fast.changed].sort()).toEqual([...general.changed].sort());
+    }
+  });
 });
 
 describe('route policies', () => {
