@@ -58,7 +58,8 @@ export interface XdsServer {
 }
 
 export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResponseBytes }: XdsServerOptions): XdsServer {
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  // channelz (grpc-js's introspection service, which Switchyard does not serve) keeps books per stream and message
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.enable_channelz': 0 });
   const sessions = new Map<number, AnySession>();
   let nextStreamId = 0;
 
