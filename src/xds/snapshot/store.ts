@@ -139,22 +139,23 @@ export function createSnapshotStore({
     pending.clear();
     if (routesChanged) {
       // The sidecar route lists every service; it changes only when services or their policies change.
-      const previous = table.get(TypeUrl.RouteConfiguration)!.get(OUTBOUND)!;
-      const encodeRoute = (): EncodedResource => {
+      const encodeRoute = (previous: () => EncodedResource | undefined): EncodedResource | undefined => {
         try {
           return encodeResource(buildOutboundRoute([...catalog.services.keys()], catalog.policies));
         } catch (e) {
           encodeFailures++;
           logger.error('sidecar route not published, the previous one stays in force', { route: OUTBOUND, error: errorMessage(e) });
-          return previous;
+          return previous();
         }
       };
       if (coldStart) {
         // Reported as changed, so a stream that holds the old route asks the deferred one.
+        const before = table.get(TypeUrl.RouteConfiguration)!.get(OUTBOUND);
         edit(TypeUrl.RouteConfiguration, OUTBOUND, undefined);
-        deferredChanges.push([OUTBOUND, new DeferredResources(OUTBOUND, () => [encodeRoute()])]);
+        deferredChanges.push([OUTBOUND, new DeferredResources(OUTBOUND, () => [encodeRoute(() => before)].filter((r) => r !== undefined))]);
       } else {
-        edit(TypeUrl.RouteConfiguration, OUTBOUND, encodeRoute());
+        const route = encodeRoute(() => snapshot.get(TypeUrl.RouteConfiguration, OUTBOUND));
+        if (route) edit(TypeUrl.RouteConfiguration, OUTBOUND, route);
         if (deferred.has(OUTBOUND)) deferredChanges.push([OUTBOUND, undefined]);
       }
     }
