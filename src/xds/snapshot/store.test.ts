@@ -224,3 +224,28 @@ describe('cold start (a first build above deferAbove)', () => {
     store.stop();
   });
 });
+
+test('the sidecar route lists only services already published, so it never names a cluster not sent yet', async () => {
+  const store = createSnapshotStore({ logger: silentLogger, debounceMs: 20, maxDelayMs: 1_000 });
+  const vhosts = () =>
+    (decodeMessage(TypeUrl.RouteConfiguration, store.current().get(TypeUrl.RouteConfiguration, OUTBOUND)!.bytes).virtual_hosts as { name: string }[])
+      .map((v) => v.name)
+      .filter((n) => n !== 'switchyard/unknown-host');
+  const u1 = applyEvents(emptyCatalog, [upsert('a', 1), upsert('c', 1)]);
+  store.update(u1.catalog, u1.changed);
+  store.flush();
+  expect(vhosts()).toEqual(['a', 'c']);
+  const published: { routes: string[]; clusters: string[] }[] = [];
+  store.subscribe((snapshot) => published.push({ routes: vhosts(), clusters: [...snapshot.wildcardNames(TypeUrl.Cluster)].sort() }));
+  const u2 = applyEvents(u1.catalog, [{ type: 'remove', key: makeInstance('c', 1).key, revision: 3 }, upsert('b', 1)]);
+  store.update(u2.catalog, ['c']);
+  await Bun.sleep(10);
+  store.update(u2.catalog, ['b']);
+  await waitFor(() => published.length === 2, { message: 'c and then b to be built' });
+  // c falls due first: the route loses c but does not gain b, whose cluster is not published yet
+  expect(published).toEqual([
+    { routes: ['a'], clusters: ['a'] },
+    { routes: ['a', 'b'], clusters: ['a', 'b'] },
+  ]);
+  store.stop();
+});

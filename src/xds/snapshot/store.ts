@@ -8,6 +8,7 @@ import { buildOutboundListener, buildOutboundRoute, OUTBOUND, type EnvoyListener
 import { DeferredResources } from './deferred.ts';
 import { encodeResource, type EncodedResource } from './encoded.ts';
 import { createServiceEncoder, type ServiceEncoder } from './service.ts';
+import { createBuildScheduler } from './schedule.ts';
 import { Snapshot } from './snapshot.ts';
 
 /** Names per type whose resource changed or went away in a new snapshot. */
@@ -60,10 +61,9 @@ export function createSnapshotStore({
     table.set(r.typeUrl, table.get(r.typeUrl)!.with(r.name, r));
   }
   let snapshot = new Snapshot(0, new Map(table));
-  let pendingCatalog: Catalog | undefined;
-  const pending = new Set<string>();
-  let timer: Timer | undefined;
-  let firstPendingAt = 0;
+  /** The newest catalog; services not due yet are built from a later one. */
+  let latest: Catalog | undefined;
+  const scheduler = createBuildScheduler({ debounceMs, maxDelayMs, onDue: (names) => build(names) });
   const listeners = new Set<SnapshotListener>();
   let encodeFailures = 0;
 
@@ -84,11 +84,9 @@ export function createSnapshotStore({
     }
   }
 
-  function build(): void {
-    timer = undefined;
-    const catalog = pendingCatalog;
+  function build(names: readonly string[]): void {
+    const catalog = latest;
     if (!catalog) return;
-    pendingCatalog = undefined;
     const edits = new Map<AdsTypeUrl, Map<string, EncodedResource | undefined>>();
     const edit = (typeUrl: AdsTypeUrl, name: string, r: EncodedResource | undefined) => {
       let m = edits.get(typeUrl);
@@ -96,9 +94,9 @@ export function createSnapshotStore({
       m.set(name, r);
     };
     let routesChanged = false;
-    const coldStart = owned.size === 0 && deferred.size === 0 && pending.size > deferAbove;
+    const coldStart = owned.size === 0 && deferred.size === 0 && names.length > deferAbove;
     const deferredChanges: [string, DeferredResources | undefined][] = [];
-    for (const name of pending) {
+    for (const name of names) {
       const service = catalog.services.get(name);
       const policy = catalog.policies.get(name);
       if (policy !== publishedPolicies.get(name)) routesChanged = true;
@@ -136,12 +134,15 @@ export function createSnapshotStore({
         encode.forget?.(name);
       }
     }
-    pending.clear();
+    deferred = deferred.withChanges(deferredChanges);
     if (routesChanged) {
-      // The sidecar route lists every service; it changes only when services or their policies change.
+      // The sidecar route lists every published service (one not built yet has no cluster to route to);
+      // it changes only when services or their policies come or go.
+      const services = [...owned.keys(), ...[...deferred.keys()].filter((k) => k !== OUTBOUND)];
+      const policies = new Map(publishedPolicies);
       const encodeRoute = (previous: () => EncodedResource | undefined): EncodedResource | undefined => {
         try {
-          return encodeResource(buildOutboundRoute([...catalog.services.keys()], catalog.policies));
+          return encodeResource(buildOutboundRoute(services, policies));
         } catch (e) {
           encodeFailures++;
           logger.error('sidecar route not published, the previous one stays in force', { route: OUTBOUND, error: errorMessage(e) });
@@ -152,11 +153,11 @@ export function createSnapshotStore({
         // Reported as changed, so a stream that holds the old route asks the deferred one.
         const before = table.get(TypeUrl.RouteConfiguration)!.get(OUTBOUND);
         edit(TypeUrl.RouteConfiguration, OUTBOUND, undefined);
-        deferredChanges.push([OUTBOUND, new DeferredResources(OUTBOUND, () => [encodeRoute(() => before)].filter((r) => r !== undefined))]);
+        deferred = deferred.with(OUTBOUND, new DeferredResources(OUTBOUND, () => [encodeRoute(() => before)].filter((r) => r !== undefined)));
       } else {
         const route = encodeRoute(() => snapshot.get(TypeUrl.RouteConfiguration, OUTBOUND));
         if (route) edit(TypeUrl.RouteConfiguration, OUTBOUND, route);
-        if (deferred.has(OUTBOUND)) deferredChanges.push([OUTBOUND, undefined]);
+        deferred = deferred.without(OUTBOUND);
       }
     }
     const changes = new Map<AdsTypeUrl, Set<string>>();
@@ -164,7 +165,6 @@ export function createSnapshotStore({
       table.set(typeUrl, table.get(typeUrl)!.withChanges(byName));
       changes.set(typeUrl, new Set(byName.keys()));
     }
-    deferred = deferred.withChanges(deferredChanges);
     snapshot = new Snapshot(catalog.revision, new Map(table), deferred);
     if (coldStart) {
       logger.info('serving before encoding: services are encoded when first asked for, the rest in the background', {
@@ -211,27 +211,19 @@ export function createSnapshotStore({
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    /** Schedules a build for the services that changed in `catalog`. */
+    /** Schedules a build for the services that changed in `catalog` (see BuildScheduler). */
     update(catalog: Catalog, changed: Iterable<string>): void {
-      pendingCatalog = catalog;
-      for (const name of changed) pending.add(name);
-      const now = Date.now();
-      if (timer === undefined) firstPendingAt = now;
-      else cancel(timer);
-      const wait = Math.max(0, Math.min(debounceMs, firstPendingAt + maxDelayMs - now));
-      // setTimeout(fn, 0) still waits ~1 ms in Bun; setImmediate runs right after pending I/O.
-      timer = wait === 0 ? { immediate: setImmediate(build) } : { timeout: setTimeout(build, wait) };
+      latest = catalog;
+      scheduler.changed(changed);
     },
     /** Builds now whatever is pending (used on start and in tests). */
     flush(): void {
-      if (timer !== undefined) cancel(timer);
-      build();
+      build(scheduler.takeAll());
     },
     /** `deferred`: groups of a cold start still waiting to be encoded (0 once it is done). */
     stats: () => ({ encodeFailures, revision: snapshot.revision, deferred: deferred.size }),
     stop(): void {
-      if (timer !== undefined) cancel(timer);
-      timer = undefined;
+      scheduler.stop();
       if (drainTimer !== undefined) clearImmediate(drainTimer);
       drainTimer = undefined;
       listeners.clear();
@@ -241,7 +233,5 @@ export function createSnapshotStore({
 
 export type SnapshotStore = ReturnType<typeof createSnapshotStore>;
 
-type Timer = { immediate: ReturnType<typeof setImmediate> } | { timeout: ReturnType<typeof setTimeout> };
-const cancel = (t: Timer) => ('immediate' in t ? clearImmediate(t.immediate) : clearTimeout(t.timeout));
 
 const resourceId = (r: EncodedResource) => `${r.typeUrl} ${r.name}`;
