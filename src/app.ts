@@ -31,7 +31,10 @@ export interface SwitchyardOptions {
   xdsListen?: string;
   logger?: Logger;
   logLevel?: LogLevel;
-  /** Quiet period before a change is pushed, ms (default 5); `pushMaxDelayMs` caps the wait (default 100). */
+  /**
+   * Quiet period of a service before its change is pushed, ms (default 5); `pushMaxDelayMs` caps the wait of a
+   * service that keeps changing (default 100). Each service has its own clock.
+   */
   pushDebounceMs?: number;
   pushMaxDelayMs?: number;
   /** `control_plane.identifier` in responses (default `switchyard@<hostname>/<pid>`). */
