@@ -58,8 +58,8 @@ export interface XdsServer {
 }
 
 export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResponseBytes }: XdsServerOptions): XdsServer {
-  // channelz (grpc-js's introspection service, which Switchyard does not serve) keeps books per stream and message
-  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024, 'grpc.enable_channelz': 0 });
+  // channelz stays on: with it off, grpc-js's forceShutdown() does not end open streams
+  const server = new grpc.Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   const sessions = new Map<number, AnySession>();
   let nextStreamId = 0;
 
