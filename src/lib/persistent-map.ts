@@ -1,115 +1,108 @@
 /**
- * An immutable map whose `with`/`without` copy only one of its buckets, so updating one entry of a map
- * of 10,000 costs about sqrt of that instead of a full copy. It reads like a ReadonlyMap.
+ * An immutable map whose updates copy only what they touch: 1,024 buckets under a two-level table of
+ * 32 × 32, so changing one entry of a map of 10,000 copies two 32-slot arrays and a bucket of about ten
+ * entries instead of the whole map. Under churn (1,000 changes/s) that keeps the garbage per change
+ * small, and a map holds few enough buckets that the collector has little extra to walk.
+ * It reads like a ReadonlyMap.
  */
-const BUCKETS = 512;
+const WIDTH = 32;
 
-function bucketOf(key: string): number {
+type Bucket<V> = ReadonlyMap<string, V>;
+type Row<V> = readonly (Bucket<V> | undefined)[];
+
+function hashOf(key: string): number {
   let h = 2166136261;
   for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 16777619);
-  return (h >>> 0) % BUCKETS;
+  return h >>> 0;
 }
+
+const rowOf = (h: number) => h % WIDTH;
+const slotOf = (h: number) => (h >>> 5) % WIDTH;
+const emptyRow = <V>(): (Bucket<V> | undefined)[] => new Array(WIDTH).fill(undefined);
 
 export class PersistentMap<V> implements ReadonlyMap<string, V> {
   private constructor(
-    private readonly buckets: readonly (ReadonlyMap<string, V> | undefined)[],
+    private readonly rows: readonly (Row<V> | undefined)[],
     readonly size: number,
   ) {}
 
   static empty<V>(): PersistentMap<V> {
-    return new PersistentMap<V>(new Array(BUCKETS).fill(undefined), 0);
+    return new PersistentMap<V>(new Array(WIDTH).fill(undefined), 0);
   }
 
   static from<V>(entries: Iterable<readonly [string, V]>): PersistentMap<V> {
-    const buckets: Map<string, V>[] = [];
-    let size = 0;
-    for (const [k, v] of entries) {
-      const b = (buckets[bucketOf(k)] ??= new Map());
-      if (!b.has(k)) size++;
-      b.set(k, v);
-    }
-    return new PersistentMap<V>(Array.from({ length: BUCKETS }, (_, i) => buckets[i]), size);
+    return PersistentMap.empty<V>().withChanges(entries);
   }
 
   get(key: string): V | undefined {
-    return this.buckets[bucketOf(key)]?.get(key);
+    const h = hashOf(key);
+    return this.rows[rowOf(h)]?.[slotOf(h)]?.get(key);
   }
 
   has(key: string): boolean {
-    return this.buckets[bucketOf(key)]?.has(key) ?? false;
+    const h = hashOf(key);
+    return this.rows[rowOf(h)]?.[slotOf(h)]?.has(key) ?? false;
   }
 
   /** A map with `key` set to `value`; this one is unchanged. */
   with(key: string, value: V): PersistentMap<V> {
-    const i = bucketOf(key);
-    const old = this.buckets[i];
-    if (old?.get(key) === value && old.has(key)) return this;
-    const next = new Map(old);
-    next.set(key, value);
-    return this.replace(i, next, this.size + (old?.has(key) ? 0 : 1));
-  }
-
-  /**
-   * A map with every change applied (`undefined` removes the key); each touched bucket is copied once,
-   * so a batch of k changes costs k plus the buckets it touches, not k bucket copies.
-   */
-  withChanges(changes: Iterable<readonly [string, V | undefined]>): PersistentMap<V> {
-    let buckets: (ReadonlyMap<string, V> | undefined)[] | undefined;
-    const copied = new Set<number>();
-    let size = this.size;
-    for (const [key, value] of changes) {
-      const i = bucketOf(key);
-      const current = (buckets ?? this.buckets)[i];
-      const had = current?.has(key) ?? false;
-      if (value === undefined ? !had : had && current!.get(key) === value) continue;
-      buckets ??= this.buckets.slice();
-      let bucket = current as Map<string, V> | undefined;
-      if (!copied.has(i)) {
-        bucket = new Map(current);
-        buckets[i] = bucket;
-        copied.add(i);
-      }
-      if (value === undefined) {
-        bucket!.delete(key);
-        size--;
-        if (bucket!.size === 0) {
-          buckets[i] = undefined;
-          copied.delete(i);
-        }
-      } else {
-        bucket!.set(key, value);
-        if (!had) size++;
-      }
-    }
-    return buckets ? new PersistentMap(buckets, size) : this;
+    return this.withChanges([[key, value]]);
   }
 
   /** A map without `key`; this one is unchanged. */
   without(key: string): PersistentMap<V> {
-    const i = bucketOf(key);
-    const old = this.buckets[i];
-    if (!old?.has(key)) return this;
-    const next = new Map(old);
-    next.delete(key);
-    return this.replace(i, next.size > 0 ? next : undefined, this.size - 1);
+    return this.withChanges([[key, undefined]]);
   }
 
-  private replace(i: number, bucket: ReadonlyMap<string, V> | undefined, size: number): PersistentMap<V> {
-    const buckets = this.buckets.slice();
-    buckets[i] = bucket;
-    return new PersistentMap(buckets, size);
+  /**
+   * A map with every change applied (`undefined` removes the key); each touched row and bucket is copied
+   * once, so a batch of k changes costs k plus what it touches, not k copies.
+   */
+  withChanges(changes: Iterable<readonly [string, V | undefined]>): PersistentMap<V> {
+    let rows: (Row<V> | undefined)[] | undefined;
+    const copiedRows = new Set<number>();
+    const copiedBuckets = new Set<number>();
+    let size = this.size;
+    for (const [key, value] of changes) {
+      const h = hashOf(key);
+      const r = rowOf(h);
+      const s = slotOf(h);
+      const current = (rows ?? this.rows)[r]?.[s];
+      const had = current?.has(key) ?? false;
+      if (value === undefined ? !had : had && current!.get(key) === value) continue;
+      rows ??= this.rows.slice();
+      if (!copiedRows.has(r)) {
+        rows[r] = rows[r]?.slice() ?? emptyRow<V>();
+        copiedRows.add(r);
+      }
+      const row = rows[r] as (Bucket<V> | undefined)[];
+      const id = r * WIDTH + s;
+      if (!copiedBuckets.has(id)) {
+        row[s] = new Map(current);
+        copiedBuckets.add(id);
+      }
+      const bucket = row[s] as Map<string, V>;
+      if (value === undefined) {
+        bucket.delete(key);
+        size--;
+      } else {
+        bucket.set(key, value);
+        if (!had) size++;
+      }
+    }
+    return rows ? new PersistentMap(rows, size) : this;
   }
 
   *entries(): MapIterator<[string, V]> {
-    for (const b of this.buckets) if (b) yield* b.entries();
+    for (const row of this.rows) if (row) for (const b of row) if (b) yield* b.entries();
   }
 
   *keys(): MapIterator<string> {
-    for (const b of this.buckets) if (b) yield* b.keys();
+    for (const row of this.rows) if (row) for (const b of row) if (b) yield* b.keys();
   }
 
   *values(): MapIterator<V> {
-    for (const b of this.buckets) if (b) yield* b.values();
+    for (const row of this.rows) if (row) for (const b of row) if (b) yield* b.values();
   }
 
   [Symbol.iterator](): MapIterator<[string, V]> {
