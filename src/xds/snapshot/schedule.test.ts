@@ -10,26 +10,24 @@ const record = (debounceMs: number, maxDelayMs: number) => {
 const builtAt = (builds: { at: number; names: string[] }[], name: string) => builds.filter((b) => b.names.includes(name)).map((b) => b.at);
 
 test('a service that keeps changing does not hold back the others; it is built every maximum delay', async () => {
-  const { scheduler, builds, t0 } = record(10, 150);
+  const { scheduler, builds, t0 } = record(10, 400);
   const flapping = setInterval(() => scheduler.changed(['flappy']), 2);
   await Bun.sleep(30);
   const quietChangedAt = performance.now();
   scheduler.changed(['quiet']);
-  await Bun.sleep(350);
+  await Bun.sleep(900);
   clearInterval(flapping);
   scheduler.stop();
 
-  const quiet = builtAt(builds, 'quiet');
-  expect(quiet).toHaveLength(1);
-  // built on its own 10 ms quiet period, not when the flapping service next falls due
+  expect(builtAt(builds, 'quiet')).toHaveLength(1);
+  // built on its own 10 ms quiet period; one shared quiet period would have waited for the flapping
+  // service's maximum delay, ~370 ms later
   const quietBuild = builds.find((b) => b.names.includes('quiet'))!;
-  expect(quietBuild.names).toEqual(['quiet']);
-  // one shared quiet period would have waited for the flapping service's maximum delay, 120 ms later
-  expect(t0 + quietBuild.at - quietChangedAt).toBeLessThan(60);
+  expect(t0 + quietBuild.at - quietChangedAt).toBeLessThan(150);
   const flappy = builtAt(builds, 'flappy');
   expect(flappy.length).toBeGreaterThanOrEqual(2);
-  for (let i = 1; i < flappy.length; i++) expect(flappy[i]! - flappy[i - 1]!).toBeLessThan(150 + 50);
-});
+  for (let i = 1; i < flappy.length; i++) expect(flappy[i]! - flappy[i - 1]!).toBeLessThan(400 + 100);
+}, 5_000);
 
 test('changes to one service within the quiet period are built once, after it', async () => {
   const { scheduler, builds } = record(20, 500);
