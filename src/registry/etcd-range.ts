@@ -1,5 +1,5 @@
 import type * as grpc from '@grpc/grpc-js';
-import { castGrpcError, EtcdInvalidAuthTokenError, type Etcd3, type IRangeRequest } from 'etcd3';
+import { castGrpcError, EtcdInvalidAuthTokenError, type Etcd3, type IKeyValue, type IRangeRequest } from 'etcd3';
 import type { RawEntry } from './source.ts';
 
 /** One page of an etcd range, with what a registry list needs. */
@@ -61,11 +61,16 @@ function slowRange(client: Etcd3): RangeReader {
     let bytes = 0;
     const entries = res.kvs.map((kv) => {
       bytes += kv.key.length + kv.value.length;
-      return { key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), modRevision: Number(kv.mod_revision), lease: kv.lease || '0' };
+      return toEntry(kv);
     });
     return { revision: res.header.revision, more: res.more, entries, lastKey: res.kvs.at(-1)?.key, bytes };
   };
   return Object.assign(read, { direct: false });
+}
+
+/** An etcd3 KeyValue (from a watch event or `kv.range`) as a registry entry. */
+export function toEntry(kv: IKeyValue): RawEntry {
+  return { key: kv.key.toString('utf8'), value: kv.value.toString('utf8'), modRevision: Number(kv.mod_revision), lease: kv.lease || '0' };
 }
 
 // Field numbers from etcd's rpc.proto (RangeResponse, ResponseHeader) and kv.proto (KeyValue).

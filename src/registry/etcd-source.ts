@@ -1,9 +1,9 @@
-import { Range, type Etcd3, type IKeyValue, type IWatchResponse, type Watcher } from 'etcd3';
+import { Range, type Etcd3, type IWatchResponse, type Watcher } from 'etcd3';
 import { createBackoff } from '../lib/backoff.ts';
 import { Code, SwitchyardError, errorMessage } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { isCompactionError, toSwitchyardError } from './etcd-client.ts';
-import { rangeReader, type RangeReader } from './etcd-range.ts';
+import { rangeReader, toEntry, type RangeReader } from './etcd-range.ts';
 import type { RawChange, RawEntry, RegistrySink, RegistrySource, SourceState, SourceStatus } from './source.ts';
 
 /** Timer functions, injectable so tests can prove `stop()` leaves none behind. */
@@ -400,14 +400,6 @@ export function createEtcdSource({
   };
 }
 
-function toEntry(kv: IKeyValue): RawEntry {
-  return {
-    key: kv.key.toString('utf8'),
-    value: kv.value.toString('utf8'),
-    modRevision: toRevision(kv.mod_revision),
-    lease: kv.lease || '0',
-  };
-}
 
 // int64 revisions arrive as strings; a store would need 2^53 writes before Number loses precision.
 const toRevision = (r: string | undefined): number => Number(r ?? 0);
