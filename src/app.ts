@@ -127,6 +127,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     async start() {
       logger.info('starting', { registry: feeds.map(({ source }) => source.description) });
       await Promise.all(feeds.map(({ source, feed }) => source.start(feed.sink)));
+      const releaseBackground = snapshots.holdBackground();
       snapshots.flush();
       server = createXdsServer({
         source: snapshots,
@@ -135,7 +136,11 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         controlPlaneId: options.controlPlaneId ?? `switchyard@${hostname()}/${process.pid}`,
         maxResponseBytes: options.maxResponseBytes,
       });
-      address = await server.listen(options.xdsListen ?? '127.0.0.1:18000');
+      try {
+        address = await server.listen(options.xdsListen ?? '127.0.0.1:18000');
+      } finally {
+        releaseBackground();
+      }
       logger.info('xDS server listening', { address, services: state.current().services.size });
     },
     stop,

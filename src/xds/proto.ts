@@ -6,7 +6,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
+import { readCachedRoot, writeCachedRoot } from './proto-cache.ts';
 
 const ENTRY_FILES = [
   'envoy/service/discovery/v3/ads.proto',
@@ -33,11 +35,33 @@ export function protoIncludeDirs(): string[] {
 
 let cached: protobuf.Root | undefined;
 
+/** Where the parsed root is cached (protos/generated, a build artifact outside git); see proto-cache.ts. */
+export const PROTO_CACHE_FILE = fileURLToPath(new URL('../../protos/generated/envoy-root.json', import.meta.url));
+
+/** Names what the cache was made from: a different install, version or file list makes it stale. */
+export function protoCacheKey(): string {
+  const require = createRequire(import.meta.url);
+  const version = (pkg: string) => (require(`${pkg}/package.json`) as { version: string }).version;
+  const dirs = protoIncludeDirs();
+  return JSON.stringify({ dirs, xds: version('@grpc/grpc-js-xds'), protobufjs: version('protobufjs'), files: ENTRY_FILES });
+}
+
 /** Loads (once) and returns the root with every message Switchyard encodes or decodes. */
 export function protoRoot(extraFiles: readonly string[] = []): protobuf.Root {
-  if (cached && extraFiles.length === 0) return cached;
+  cached ??= readCachedRoot(PROTO_CACHE_FILE, protoCacheKey()) ?? parseAndCache();
+  if (extraFiles.length > 0) parseProtoFiles(cached, extraFiles);
+  return cached;
+}
+
+function parseAndCache(): protobuf.Root {
+  const root = parseProtoFiles(new protobuf.Root(), ENTRY_FILES);
+  writeCachedRoot(PROTO_CACHE_FILE, protoCacheKey(), root);
+  return root;
+}
+
+/** Parses `files` (paths under the include dirs) into `root`, skipping those it already holds. */
+export function parseProtoFiles(root: protobuf.Root, files: readonly string[] = ENTRY_FILES): protobuf.Root {
   const dirs = protoIncludeDirs();
-  const root = cached ?? new protobuf.Root();
   root.resolvePath = (_origin, target) => {
     if (path.isAbsolute(target) && existsSync(target)) return target;
     for (const d of dirs) {
@@ -46,9 +70,8 @@ export function protoRoot(extraFiles: readonly string[] = []): protobuf.Root {
     }
     throw new Error(`proto import ${target} not found under ${dirs.join(', ')}; is @grpc/grpc-js-xds installed?`);
   };
-  root.loadSync(cached ? [...extraFiles] : [...ENTRY_FILES, ...extraFiles], { keepCase: true });
+  root.loadSync([...files], { keepCase: true });
   root.resolveAll();
-  cached = root;
   return root;
 }
 

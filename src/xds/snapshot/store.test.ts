@@ -223,6 +223,23 @@ describe('cold start (a first build above deferAbove)', () => {
     expect([...store.current().wildcardNames(TypeUrl.Cluster)]).not.toContain('s9');
     store.stop();
   });
+
+  test('a hold keeps the background encoding from starting until it is released; serving goes on meanwhile', async () => {
+    const { encoded, encode } = counting();
+    const store = createSnapshotStore({ logger: silentLogger, encode, deferAbove: 10 });
+    const release = store.holdBackground();
+    store.update(catalog, names);
+    store.flush();
+    await Bun.sleep(20);
+    expect(encoded).toEqual([]);
+    expect(store.current().get(TypeUrl.Cluster, 's4')).toBeDefined();
+    expect(encoded).toEqual(['s4']);
+    release();
+    release();
+    await waitFor(() => store.stats().deferred === 0, { message: 'background encoding after the release' });
+    expect(encoded).toHaveLength(names.length);
+    store.stop();
+  });
 });
 
 test('the sidecar route lists only services already published, so it never names a cluster not sent yet', async () => {

@@ -73,6 +73,9 @@ export function createSnapshotStore({
   /** Services of a cold start not folded into `table` yet. */
   let deferred = PersistentMap.empty<DeferredResources>();
   let drainTimer: ReturnType<typeof setImmediate> | undefined;
+  /** Holds on the background encoding (see `holdBackground`), and whether a drain waits for them to end. */
+  let holds = 0;
+  let drainWaiting = false;
 
   function encodeOrReport(name: string, instances: readonly Instance[], policy: RoutePolicy | undefined): readonly EncodedResource[] | undefined {
     try {
@@ -170,7 +173,7 @@ export function createSnapshotStore({
       logger.info('serving before encoding: services are encoded when first asked for, the rest in the background', {
         services: deferred.size,
       });
-      drainTimer = setImmediate(() => drain([...deferred.values()], 0));
+      startDrain();
     }
     if (changes.size === 0) return;
     for (const l of listeners) {
@@ -180,6 +183,11 @@ export function createSnapshotStore({
         logger.error('snapshot listener failed', { error: errorMessage(e) });
       }
     }
+  }
+
+  function startDrain(): void {
+    drainWaiting = holds > 0;
+    if (!drainWaiting) drainTimer = setImmediate(() => drain([...deferred.values()], 0));
   }
 
   /** Encodes deferred services a slice at a time, then folds them into the table. */
@@ -220,12 +228,27 @@ export function createSnapshotStore({
     flush(): void {
       build(scheduler.takeAll());
     },
+    /**
+     * Keeps a cold start's background encoding from starting until the returned release is called, so
+     * its slices do not delay what must happen first (binding the port). Serving is unaffected.
+     */
+    holdBackground(): () => void {
+      holds++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        holds--;
+        if (holds === 0 && drainWaiting && deferred.size > 0) startDrain();
+      };
+    },
     /** `deferred`: groups of a cold start still waiting to be encoded (0 once it is done). */
     stats: () => ({ encodeFailures, revision: snapshot.revision, deferred: deferred.size }),
     stop(): void {
       scheduler.stop();
       if (drainTimer !== undefined) clearImmediate(drainTimer);
       drainTimer = undefined;
+      drainWaiting = false;
       listeners.clear();
     },
   };
