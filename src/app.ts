@@ -1,13 +1,11 @@
 import { hostname } from 'node:os';
-import type { Etcd3 } from 'etcd3';
 import type { Catalog } from './catalog/model.ts';
 import { createLogger, type Logger, type LogLevel } from './lib/logger.ts';
 import { Code, SwitchyardError } from './lib/errors.ts';
 import { createCatalogFeed, createCatalogState, type FeedStats } from './registry/catalog-feed.ts';
 import { registrations, type KeyReader, type RegistrationFormat } from './registry/formats/format.ts';
 import { DEFAULT_ROUTES_PREFIX, policyReader } from './registry/policy-reader.ts';
-import { createEtcdClient } from './registry/etcd-client.ts';
-import { createEtcdSource } from './registry/etcd-source.ts';
+import { createEtcdRegistry, type EtcdRegistry } from './registry/etcd-registry.ts';
 import { plainFormat } from './registry/formats/plain.ts';
 import type { RegistrySource } from './registry/source.ts';
 import { createXdsServer, type XdsServer } from './xds/server/ads-server.ts';
@@ -82,7 +80,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     logger.error('xDS response refused: it would exceed the client receive limit', { streamId, node: node?.id, typeUrl, reason }),
   );
 
-  let client: Etcd3 | undefined;
+  let etcd: EtcdRegistry | undefined;
   const watched: { source: RegistrySource; reader: KeyReader }[] = [];
   if (options.source) {
     watched.push({ source: options.source, reader: registrations(plainFormat) });
@@ -91,8 +89,6 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     if (!options.etcd || options.etcd.endpoints.length === 0) {
       throw new SwitchyardError(Code.InvalidArgument, 'createSwitchyard: give `etcd.endpoints` or a registry `source`');
     }
-    const etcd = createEtcdClient(options.etcd);
-    client = etcd;
     const specs: { prefix: string; reader: KeyReader }[] = [
       { prefix: options.prefix ?? '/services/', reader: registrations(plainFormat) },
       ...(options.sources ?? []).map(({ prefix, format }) => ({ prefix, reader: registrations(format) })),
@@ -100,10 +96,8 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     ];
     const duplicate = specs.find((spec, i) => specs.findIndex((o) => o.prefix === spec.prefix) !== i);
     if (duplicate) throw new SwitchyardError(Code.InvalidArgument, `createSwitchyard: prefix "${duplicate.prefix}" is watched twice`);
-    for (const { prefix, reader } of specs) {
-      const source = createEtcdSource({ client: etcd, prefix, logger: scoped(logger, 'etcd'), endpoints: options.etcd.endpoints });
-      watched.push({ source, reader });
-    }
+    etcd = createEtcdRegistry(options.etcd, specs.map((spec) => spec.prefix), scoped(logger, 'etcd'));
+    etcd.sources.forEach((source, i) => watched.push({ source, reader: specs[i]!.reader }));
   }
   const state = createCatalogState(({ catalog, changed }) => snapshots.update(catalog, changed));
   const allPrefixes = watched.map((w) => w.source.prefix);
@@ -119,8 +113,8 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     server = undefined;
     await Promise.all(feeds.map(({ source }) => source.stop()));
     snapshots.stop();
-    client?.close();
-    client = undefined;
+    await etcd?.close();
+    etcd = undefined;
   };
 
   return {

@@ -7,7 +7,6 @@ import type { EtcdConfig } from '../config/index.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { MemoryStore } from '../registry/memory-registry.ts';
 import { formatHostPort } from '../registry/formats/address.ts';
-import { createRegistrar } from '../sdk/index.ts';
 
 export interface DemoInstance {
   readonly service: string;
@@ -47,14 +46,13 @@ export function etcdRegistrar(
   etcd: EtcdConfig,
   { prefix, ttlSeconds, logger }: { prefix: string; ttlSeconds: number; logger: Logger },
 ): DemoRegistrar {
-  const registrar = createRegistrar({
-    etcd: { endpoints: etcd.endpoints, username: etcd.username, password: etcd.password },
-    prefix,
-    ttlSeconds,
-    logger,
-  });
+  // Loaded when used: the SDK brings etcd3, which `serve` loads only after its first list (etcd-registry.ts).
+  const registrar = import('../sdk/index.ts').then(({ createRegistrar }) =>
+    createRegistrar({ etcd: { endpoints: etcd.endpoints, username: etcd.username, password: etcd.password }, prefix, ttlSeconds, logger }),
+  );
+  registrar.catch(() => {}); // reported by the register or close that awaits it
   return {
-    register: async (instance) => void (await registrar.register(instance)),
-    close: () => registrar.close({ graceMs: 0 }),
+    register: async (instance) => void (await (await registrar).register(instance)),
+    close: async () => (await registrar).close({ graceMs: 0 }),
   };
 }

@@ -2,7 +2,7 @@
  * `switchyard serve`: registry, control plane and (with --demo) the greeters, all stopped through `resources`.
  * @module
  */
-import { createSwitchyard } from '../index.ts';
+import { createSwitchyard } from '../app.ts';
 import { FORMATS } from '../registry/formats/index.ts';
 import { defaults, type ServeConfig } from '../config/index.ts';
 import type { Logger } from '../lib/logger.ts';

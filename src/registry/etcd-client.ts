@@ -17,22 +17,9 @@ import {
   type IOptions,
 } from 'etcd3';
 import { Code, SwitchyardError, errorMessage } from '../lib/errors.ts';
+import { ETCD_CLIENT_DEFAULTS as D, etcdHosts, type EtcdClientOptions } from './etcd-options.ts';
 
-export interface EtcdClientOptions {
-  /** `http://host:port` or `https://host:port` (use DNS names with TLS under Bun, etcd-notes §2.9). */
-  endpoints: readonly string[];
-  username?: string;
-  password?: string;
-  /** PEM buffers; with `cert`+`key` the client does mTLS. */
-  tls?: { ca: Buffer; cert?: Buffer; key?: Buffer };
-  /** Deadline for every unary call (a no-quorum `get` otherwise hangs ~21 s, etcd-notes §2.5). */
-  unaryTimeoutMs?: number;
-  keepaliveTimeMs?: number;
-  keepaliveTimeoutMs?: number;
-  maxReceiveBytes?: number;
-  watchBackoffInitialMs?: number;
-  watchBackoffMaxMs?: number;
-}
+export type { EtcdClientOptions } from './etcd-options.ts';
 
 type WatchBackoff = NonNullable<NonNullable<IOptions['faultHandling']>['watchBackoff']>;
 
@@ -54,24 +41,14 @@ export function createEtcdClient({
   username,
   password,
   tls,
-  unaryTimeoutMs = 5_000,
-  keepaliveTimeMs = 10_000,
-  keepaliveTimeoutMs = 5_000,
-  maxReceiveBytes = 64 * 1024 * 1024,
-  watchBackoffInitialMs = 100,
-  watchBackoffMaxMs = 2_000,
+  unaryTimeoutMs = D.unaryTimeoutMs,
+  keepaliveTimeMs = D.keepaliveTimeMs,
+  keepaliveTimeoutMs = D.keepaliveTimeoutMs,
+  maxReceiveBytes = D.maxReceiveBytes,
+  watchBackoffInitialMs = D.watchBackoffInitialMs,
+  watchBackoffMaxMs = D.watchBackoffMaxMs,
 }: EtcdClientOptions): Etcd3 {
-  if (endpoints.length === 0) {
-    throw new SwitchyardError(Code.InvalidArgument, 'no etcd endpoints given: pass at least one, e.g. http://127.0.0.1:2379');
-  }
-  const hosts = endpoints.map((e) => (/^https?:\/\//.test(e) ? e : `http://${e}`));
-  const secure = hosts.filter((h) => h.startsWith('https://')).length;
-  if (secure > 0 && secure < hosts.length) {
-    throw new SwitchyardError(Code.InvalidArgument, `etcd endpoints mix http and https (${hosts.join(', ')}): use one scheme for all`);
-  }
-  if ((username === undefined) !== (password === undefined)) {
-    throw new SwitchyardError(Code.InvalidArgument, 'etcd username and password must be given together');
-  }
+  const hosts = etcdHosts({ endpoints, username, password });
   return new Etcd3({
     hosts,
     credentials: tls ? { rootCertificate: tls.ca, privateKey: tls.key, certChain: tls.cert } : undefined,

@@ -1,9 +1,10 @@
-import { Range, type Etcd3, type IWatchResponse, type Watcher } from 'etcd3';
+import type { Etcd3, IWatchResponse, Watcher } from 'etcd3';
 import { createBackoff } from '../lib/backoff.ts';
 import { Code, SwitchyardError, errorMessage } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { isCompactionError, toSwitchyardError } from './etcd-client.ts';
 import { rangeReader, toEntry, type RangeReader } from './etcd-range.ts';
+import { DEFAULT_PAGING, listPrefix } from './etcd-range-wire.ts';
 import type { RawChange, RawEntry, RegistrySink, RegistrySource, SourceState, SourceStatus } from './source.ts';
 
 /** Timer functions, injectable so tests can prove `stop()` leaves none behind. */
@@ -40,6 +41,11 @@ export interface EtcdSourceOptions {
   timers?: Timers;
   /** How list pages are read; injectable so tests can watch the page sizes. */
   readRange?: RangeReader;
+  /**
+   * The sink already holds the prefix as it was at this revision (listed elsewhere: the first list of a
+   * cold start), so the source starts by watching from the next revision instead of listing.
+   */
+  listedAt?: number;
 }
 
 export interface EtcdSourceStats {
@@ -80,9 +86,9 @@ export function createEtcdSource({
   client,
   prefix,
   logger = silentLogger,
-  pageSize = 1_000,
-  pageBytes = 8 * 1024 * 1024,
-  maxPageSize = 50_000,
+  pageSize = DEFAULT_PAGING.pageSize,
+  pageBytes = DEFAULT_PAGING.pageBytes,
+  maxPageSize = DEFAULT_PAGING.maxPageSize,
   resyncIntervalMs = 5 * 60_000,
   watchConnectTimeoutMs = 15_000,
   retryInitialMs = 100,
@@ -90,6 +96,7 @@ export function createEtcdSource({
   endpoints,
   timers = defaultTimers,
   readRange = rangeReader(client),
+  listedAt,
 }: EtcdSourceOptions): EtcdSource {
   const stats = { reconnects: 0, relists: 0, compactionsRecovered: 0, lastSyncRevision: 0 };
   const backoff = createBackoff({ initialMs: retryInitialMs, maxMs: retryMaxMs });
@@ -171,33 +178,20 @@ export function createEtcdSource({
     setStatus(everReset ? 'stale' : 'connecting', reason);
   }
 
-  async function list(): Promise<{ entries: RawEntry[]; revision: number }> {
-    const range = Range.prefix(prefix);
-    const entries: RawEntry[] = [];
-    let key = range.start;
-    let revision: string | undefined;
-    let limit = pageSize;
-    let bytes = 0;
-    for (;;) {
-      // linearizable (not serializable) and every page pinned to the first page's revision
-      const page = await untilStopped(readRange({ key, range_end: range.end, limit, ...(revision ? { revision } : {}) }));
-      revision ??= page.revision;
-      for (const entry of page.entries) entries.push(entry);
-      bytes += page.bytes;
-      limit = Math.max(pageSize, Math.min(maxPageSize, Math.floor(pageBytes / Math.max(1, bytes / entries.length))));
-      if (!page.more || !page.lastKey) break;
-      key = Buffer.concat([page.lastKey, Buffer.from([0])]);
-    }
-    return { entries, revision: toRevision(revision) };
-  }
+  const list = () => listPrefix((request) => untilStopped(readRange(request)), prefix, { pageSize, pageBytes, maxPageSize });
 
   function deliverReset(entries: readonly RawEntry[], revision: number): void {
     if (stopped || !sink) return;
+    if (everReset) stats.relists++;
+    adoptList(revision);
+    callSink(() => sink!.reset(entries, revision));
+  }
+
+  /** The sink holds the prefix as of `revision`. */
+  function adoptList(revision: number): void {
     listRevision = revision;
     stats.lastSyncRevision = Math.max(stats.lastSyncRevision, revision);
-    if (everReset) stats.relists++;
     everReset = true;
-    callSink(() => sink!.reset(entries, revision));
   }
 
   function deliverBatch(changes: readonly RawChange[]): void {
@@ -311,15 +305,26 @@ export function createEtcdSource({
     if (stopped) throw new StoppedError();
   }
 
+  /** Used once: after a failure the source lists like any other. */
+  let listed = listedAt;
+
   async function run(firstReset: () => void): Promise<void> {
     let cancelResync = () => {};
     let recoveringCompaction = false;
     while (!stopped) {
       try {
         if (!watcher) {
-          const { entries, revision } = await list();
-          throwIfStopped();
-          deliverReset(entries, revision);
+          let revision: number;
+          if (listed !== undefined) {
+            revision = listed;
+            listed = undefined;
+            adoptList(revision);
+          } else {
+            const page = await list();
+            throwIfStopped();
+            revision = page.revision;
+            deliverReset(page.entries, revision);
+          }
           firstReset();
           await openWatcher(revision + 1);
         } else if (!disconnected) {

@@ -1,7 +1,8 @@
 import { expect, test } from 'bun:test';
-import type { Etcd3, IRangeRequest } from 'etcd3';
+import type { Etcd3 } from 'etcd3';
 import { SwitchyardError } from '../../src/lib/errors.ts';
 import { rangeReader } from '../../src/registry/etcd-range.ts';
+import type { RangeRequest } from '../../src/registry/etcd-range-wire.ts';
 import { createEtcdSource, type EtcdSource, type EtcdSourceOptions, type Timers } from '../../src/registry/etcd-source.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from '../../src/registry/source.ts';
 import { startEtcd, startTcpProxy } from '../harness/etcd.ts';
@@ -88,7 +89,7 @@ test('delivers the initial list through reset, across pages', async () => {
   const limits: unknown[] = [];
   const direct = rangeReader(client);
   expect(direct.direct).toBe(true);
-  const readRange = Object.assign((req: IRangeRequest) => (limits.push(req.limit), direct(req)), { direct: true });
+  const readRange = Object.assign((req: RangeRequest) => (limits.push(req.limit), direct(req)), { direct: true });
   // a key and its value are 12 or 23 bytes: 35 / 2 in the first page gives 70 / 17.5 = 4 keys next, then 127 / 6 gives 3
   await using s = startSource({ client, prefix: '/list/', pageSize: 2, pageBytes: 70, readRange }, rec);
   await s.started;
