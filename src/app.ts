@@ -81,6 +81,9 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
   );
 
   let etcd: EtcdRegistry | undefined;
+  // Settles once start() has bound the port (or failed): work that can wait until then waits for it.
+  let markServing = () => {};
+  const serving = new Promise<void>((resolve) => (markServing = resolve));
   const watched: { source: RegistrySource; reader: KeyReader }[] = [];
   if (options.source) {
     watched.push({ source: options.source, reader: registrations(plainFormat) });
@@ -96,7 +99,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
     ];
     const duplicate = specs.find((spec, i) => specs.findIndex((o) => o.prefix === spec.prefix) !== i);
     if (duplicate) throw new SwitchyardError(Code.InvalidArgument, `createSwitchyard: prefix "${duplicate.prefix}" is watched twice`);
-    etcd = createEtcdRegistry(options.etcd, specs.map((spec) => spec.prefix), scoped(logger, 'etcd'));
+    etcd = createEtcdRegistry(options.etcd, specs.map((spec) => spec.prefix), scoped(logger, 'etcd'), serving);
     etcd.sources.forEach((source, i) => watched.push({ source, reader: specs[i]!.reader }));
   }
   const state = createCatalogState(({ catalog, changed }) => snapshots.update(catalog, changed));
@@ -134,6 +137,7 @@ export function createSwitchyard(options: SwitchyardOptions): Switchyard {
         address = await server.listen(options.xdsListen ?? '127.0.0.1:18000');
       } finally {
         releaseBackground();
+        markServing();
       }
       logger.info('xDS server listening', { address, services: state.current().services.size });
     },

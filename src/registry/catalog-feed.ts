@@ -1,4 +1,4 @@
-import { applyEvents, replaceScope, unlistedIn, type CatalogUpdate } from '../catalog/apply.ts';
+import { applyEvents, indexOwners, replaceScope, type CatalogUpdate } from '../catalog/apply.ts';
 import { emptyCatalog, type Catalog, type CatalogEvent } from '../catalog/model.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { KeyReader } from './formats/format.ts';
@@ -10,26 +10,26 @@ import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.t
  */
 export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
   let catalog: Catalog = emptyCatalog;
-  const owners = new Map<string, string>();
-  const publish = (update: CatalogUpdate, events: readonly CatalogEvent[]) => {
-    catalog = update.catalog;
-    for (const e of events) {
-      if (e.type === 'upsert') owners.set(e.instance.key, e.instance.service);
-      // A rejected key keeps its previous instance, and so its owner.
-      else if (e.type === 'remove') owners.delete(e.key);
-    }
-    onUpdate(update);
-  };
+  /** Key → service; dropped by a list (100k keys at a cold start) and rebuilt by the next event that needs it. */
+  let owners: Map<string, string> | undefined = new Map();
+  const ownerOf = (key: string) => (owners ??= indexOwners(catalog)).get(key);
   return {
     current: (): Catalog => catalog,
     apply(events: readonly CatalogEvent[]): void {
-      publish(applyEvents(catalog, events, (key) => owners.get(key)), events);
+      const update = applyEvents(catalog, events, ownerOf);
+      catalog = update.catalog;
+      for (const e of events) {
+        if (e.type === 'upsert') owners?.set(e.instance.key, e.instance.service);
+        // A rejected key keeps its previous instance, and so its owner.
+        else if (e.type === 'remove') owners?.delete(e.key);
+      }
+      onUpdate(update);
     },
     replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean): void {
       const update = replaceScope(catalog, events, revision, inScope);
-      const unlisted = unlistedIn(events, inScope);
-      for (const key of [...owners.keys()]) if (unlisted(key)) owners.delete(key);
-      publish(update, events);
+      catalog = update.catalog;
+      owners = undefined;
+      onUpdate(update);
     },
   };
 }

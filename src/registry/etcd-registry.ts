@@ -29,7 +29,16 @@ interface Loaded {
   readonly createEtcdSource: typeof import('./etcd-source.ts').createEtcdSource;
 }
 
-export function createEtcdRegistry(options: EtcdClientOptions, prefixes: readonly string[], logger: Logger): EtcdRegistry {
+/**
+ * `watchAfter`: sources that got the first list start their watches (and load etcd3) once it settles,
+ * e.g. when the xDS port is bound, so that work does not delay serving.
+ */
+export function createEtcdRegistry(
+  options: EtcdClientOptions,
+  prefixes: readonly string[],
+  logger: Logger,
+  watchAfter: Promise<unknown> = Promise.resolve(),
+): EtcdRegistry {
   etcdHosts(options); // bad options fail here, not later when etcd3 is loaded
   let loading: Promise<Loaded> | undefined;
   let closed = false;
@@ -48,6 +57,7 @@ export function createEtcdRegistry(options: EtcdClientOptions, prefixes: readonl
 
   const sources = prefixes.map((prefix): RegistrySource => {
     let source: EtcdSource | undefined;
+    /** The source being made and started, once it is. */
     let starting: Promise<void> | undefined;
     let stopped = false;
 
@@ -67,9 +77,14 @@ export function createEtcdRegistry(options: EtcdClientOptions, prefixes: readonl
         const mine = listed.ok ? listed.lists.get(prefix) : undefined;
         if (!mine) return await (starting = startWatching(sink, undefined));
         sink.reset(mine.entries, mine.revision);
-        starting = startWatching(sink, mine.revision).catch((e: unknown) =>
-          logger.error('etcd source did not start after the first list', { prefix, error: errorMessage(e) }),
-        );
+        void watchAfter
+          .catch(() => {})
+          .then(() => {
+            if (stopped) return;
+            starting = startWatching(sink, mine.revision);
+            return starting;
+          })
+          .catch((e: unknown) => logger.error('etcd source did not start after the first list', { prefix, error: errorMessage(e) }));
       },
       async stop() {
         stopped = true;

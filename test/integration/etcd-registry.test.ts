@@ -62,6 +62,26 @@ test('the first list is made without etcd3; each prefix is then watched from the
   expect(keysOf(services.changes)).toEqual(['/services/c/10.0.0.3:80']);
 }, 30_000);
 
+test('watches wait for watchAfter, then replay what changed meanwhile; a source stopped before that stops at once', async () => {
+  await using etcd = await startEtcd();
+  await etcd.client.put('/services/a/10.0.0.1:80').value('');
+  let release = () => {};
+  const watchAfter = new Promise<void>((r) => (release = r));
+  const registry = createEtcdRegistry({ endpoints: [etcd.endpoint] }, PREFIXES, silentLogger, watchAfter);
+  const [services, routes] = [recordingSink(), recordingSink()];
+  await Promise.all([registry.sources[0]!.start(services.sink), registry.sources[1]!.start(routes.sink)]);
+  await etcd.client.put('/services/b/10.0.0.2:80').value('');
+  await Bun.sleep(300);
+  expect(services.changes).toEqual([]);
+  await registry.sources[1]!.stop();
+  release();
+  await waitFor(() => services.changes.length === 1, { message: 'the change made while the watch waited' });
+  expect(keysOf(services.changes)).toEqual(['/services/b/10.0.0.2:80']);
+  expect(routes.statuses.map((s) => s.state)).not.toContain('synced');
+  await registry.sources[0]!.stop();
+  await registry.close();
+}, 30_000);
+
 test('with an etcd user the lists go through etcd3, which authenticates', async () => {
   await using etcd = await startEtcd();
   await etcd.client.put('/services/a/10.0.0.1:80').value('');
