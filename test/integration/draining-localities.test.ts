@@ -187,8 +187,9 @@ test('zone failover: priority 0 (zone a) takes every call; with it gone priority
   expect(failoverMs).toBeLessThanOrEqual(PROPAGATION_BUDGET_MS);
   expect(new Set(whileB.map((r) => r.instance))).toEqual(new Set(zoneB.map((g) => g.id)));
   expect(returnMs).toBeLessThanOrEqual(PROPAGATION_BUDGET_MS);
-  // Traffic returned: after the first answer from the returning instance, only calls already running elsewhere
-  // (at most one per load loop) finish on zone b.
-  expect(afterBack.filter((r) => r.instance !== back.id).length).toBeLessThanOrEqual(2);
+  // Traffic returned: once the returning instance answered, zone b gets at most the stragglers of the
+  // switch (calls in flight, a picker still settling), and the last 200 calls all go to the returning one.
+  expect(afterBack.filter((r) => r.instance !== back.id).length).toBeLessThanOrEqual(10);
+  expect(afterBack.slice(-200).filter((r) => r.instance !== back.id)).toEqual([]);
   expect(sy.events.of('nack')).toEqual([]);
 }, 30_000);
