@@ -162,6 +162,8 @@ interface Window {
   heapUsed: number;
 }
 const windows: Window[] = [];
+// Memory after a full GC, before the churn and after it: what is retained, whatever the GC's phase.
+const retainedBefore = await cp.gcStats();
 const cpu0 = cp.procCpuSeconds();
 const tStart = now();
 let lastCpu = cpu0;
@@ -195,6 +197,7 @@ const cpuTotal = cp.procCpuSeconds() - cpu0;
 const drainUntil = Date.now() + params.eventTimeoutMs + 10_000;
 while (settled.size > 0 && Date.now() < drainUntil) await Bun.sleep(50);
 await Bun.sleep(1000);
+const retainedAfter = await cp.gcStats();
 const finalState = await etcdServices(etcd);
 const verify = await fleet.verify(finalState);
 const loadStats = await fleet.stats();
@@ -218,10 +221,13 @@ const cpuAvg = cpuTotal / writerWallS;
 const rssFirst = windows[0]?.rss ?? cp.ready.rss;
 const rssLast = windows.at(-1)?.rss ?? cpFinal.rss;
 const rssDrift = (rssLast - rssFirst) / rssFirst;
+const retainedRssDrift = (retainedAfter.rss - retainedBefore.rss) / retainedBefore.rss;
+const retainedHeapDrift = (retainedAfter.heapUsed - retainedBefore.heapUsed) / retainedBefore.heapUsed;
 const targets = {
   p99Ms: { target: 300, measured: overall.p99, met: overall.p99 <= 300 },
   cpuCores: { target: 1, measured: round(cpuAvg), met: cpuAvg <= 1 },
-  rssDrift: { target: 0.1, measured: round(rssDrift, 3), met: rssDrift <= 0.1 },
+  // Judged after a full GC at both ends: between two window samples RSS mostly shows where the GC's sawtooth was.
+  rssDrift: { target: 0.1, measured: round(retainedRssDrift, 3), met: retainedRssDrift <= 0.1 },
   clientsOffFinalState: { target: 0, measured: verify.mismatched, met: verify.mismatched === 0 },
 };
 console.log(`\nS4 churn: ${params.rate} events/s (put/delete) over ${params.services} services, ${params.clients} ${params.protocol} clients × ${k} services' EDS, ${params.durationS} s, debounce ${params.pushDebounceMs} ms`);
@@ -238,12 +244,16 @@ console.log(
 console.log(
   `etcd's share: write answered (committed) p50 ${commit.p50} p99 ${commit.p99} ms; from that answer until both subscribers held it p50 ${afterCommit.p50} p99 ${afterCommit.p99} ms`,
 );
-console.log(`control plane: ${round(cpuAvg)} cores on average; RSS ${mib(rssFirst)} → ${mib(rssLast)} MiB (drift ${(rssDrift * 100).toFixed(1)}%)`);
+console.log(
+  `control plane: ${round(cpuAvg)} cores on average; RSS first → last window ${mib(rssFirst)} → ${mib(rssLast)} MiB (${(rssDrift * 100).toFixed(1)}%); ` +
+    `after a full GC before → after the churn: RSS ${mib(retainedBefore.rss)} → ${mib(retainedAfter.rss)} MiB (${(retainedRssDrift * 100).toFixed(1)}%), ` +
+    `heap ${mib(retainedBefore.heapUsed)} → ${mib(retainedAfter.heapUsed)} MiB (${(retainedHeapDrift * 100).toFixed(1)}%)`,
+);
 console.log(`final state: ${verify.checked} client subscriptions checked against etcd, ${verify.mismatched} off`);
 for (const e of verify.examples) console.log(`  ${e}`);
 console.log(
   `targets: p99 ${overall.p99} <= 300 ms ${targets.p99Ms.met ? 'met' : 'MISSED'}; CPU ${round(cpuAvg)} <= 1 core ${targets.cpuCores.met ? 'met' : 'MISSED'}; ` +
-    `RSS drift ${(rssDrift * 100).toFixed(1)}% <= 10% ${targets.rssDrift.met ? 'met' : 'MISSED'}; clients off final state ${verify.mismatched} ${targets.clientsOffFinalState.met ? 'met' : 'MISSED'}`,
+    `RSS drift (after full GCs) ${(retainedRssDrift * 100).toFixed(1)}% <= 10% ${targets.rssDrift.met ? 'met' : 'MISSED'}; clients off final state ${verify.mismatched} ${targets.clientsOffFinalState.met ? 'met' : 'MISSED'}`,
 );
 const converged = verify.mismatched === 0 && verify.checked === params.clients * k && loadStats.streamErrors === 0;
 const file = writeResults(SCENARIO, {
@@ -256,7 +266,7 @@ const file = writeResults(SCENARIO, {
     heldAfterCommit: afterCommit,
     outcomes: { held: count('held'), superseded: count('superseded'), unobserved: count('unobserved'), timeout: count('timeout') },
     writer: { ...writer, events: events.length, achievedRate: round(writer.issued / writerWallS) },
-    controlPlane: { cpuSeconds: round(cpuTotal), cpuCoresAvg: round(cpuAvg), rssFirstWindow: rssFirst, rssLastWindow: rssLast, rssDrift: round(rssDrift, 4), responses: cpFinal.responses, responseBytes: cpFinal.responseBytes },
+    controlPlane: { cpuSeconds: round(cpuTotal), cpuCoresAvg: round(cpuAvg), rssFirstWindow: rssFirst, rssLastWindow: rssLast, rssDrift: round(rssDrift, 4), retainedBefore: { rss: retainedBefore.rss, heapUsed: retainedBefore.heapUsed }, retainedAfter: { rss: retainedAfter.rss, heapUsed: retainedAfter.heapUsed }, retainedRssDrift: round(retainedRssDrift, 4), retainedHeapDrift: round(retainedHeapDrift, 4), responses: cpFinal.responses, responseBytes: cpFinal.responseBytes },
     loadGenerator: loadStats,
     finalCheck: verify,
     targets,

@@ -50,3 +50,23 @@ test('a Delta plan made from the changed names alone equals one made from every 
   }
   expect(planned).toBeGreaterThan(100);
 });
+
+test('a subscription keeps neither the snapshot it planned from nor its resources once the plan is made', async () => {
+  const sotw = new Subscription(TypeUrl.ClusterLoadAssignment);
+  sotw.setNames(['a', 'b']);
+  const delta = new Subscription(TypeUrl.ClusterLoadAssignment);
+  delta.updateDelta(['a', 'b'], []);
+  // Made in another frame so no stack slot of this one points at them (JSC scans the stack conservatively).
+  const refs = (() => {
+    const snapshot = lookup(new Map([['a', '1'], ['b', '1']]));
+    const sotwPlan = sotw.planSotw(snapshot)!;
+    const deltaPlan = delta.planDelta(snapshot)!;
+    expect([sotwPlan.resources.length, deltaPlan.resources.length]).toEqual([2, 2]);
+    return [new WeakRef(snapshot), new WeakRef(sotwPlan.resources[0]!), new WeakRef(deltaPlan.resources[0]!)];
+  })();
+  for (let i = 0; i < 5 && refs.some((r) => r.deref() !== undefined); i++) {
+    await Bun.sleep(1);
+    Bun.gc(true);
+  }
+  expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined]);
+});

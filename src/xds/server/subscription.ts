@@ -55,7 +55,11 @@ export class Subscription {
   private changedSince: Set<string> | undefined;
   /** Bumped whenever what is wanted changes; keys the `present` memo. */
   private generation = 0;
-  private presentMemo: { snapshot: ResourceLookup; generation: number; value: EncodedResource[] } | undefined;
+  /**
+   * Shares `present` between the checks and the plan of one push. Cleared by each plan and holding the
+   * snapshot weakly: a memo kept across pushes would keep old snapshots, and their old resources, alive.
+   */
+  private presentMemo: { snapshot: WeakRef<ResourceLookup>; generation: number; value: EncodedResource[] } | undefined;
   ackedVersion: string | undefined;
   lastNack: { readonly nonce: string; readonly versionInfo: string; readonly message: string } | undefined;
 
@@ -153,6 +157,7 @@ export class Subscription {
    */
   planSotw(snapshot: ResourceLookup): SotwPlan | undefined {
     const present = this.present(snapshot);
+    this.presentMemo = undefined;
     const state = new Map(present.map((r) => [r.name, r.version]));
     let resources: readonly EncodedResource[];
     if (fullStateInSotW(this.typeUrl)) {
@@ -213,6 +218,7 @@ export class Subscription {
       changed && !this.wildcard
         ? [...changed].sort().flatMap((name) => snapshot.get(this.typeUrl, name) ?? [])
         : this.present(snapshot);
+    this.presentMemo = undefined;
     const presentNames = new Set(present.map((r) => r.name));
     const resources = present.filter((r) => this.held.get(r.name) !== r.version);
     const removed: string[] = [];
@@ -262,9 +268,9 @@ export class Subscription {
   /** What the client wants that exists, by name; memoized per snapshot and subscription state. */
   private present(snapshot: ResourceLookup): EncodedResource[] {
     const m = this.presentMemo;
-    if (m && m.snapshot === snapshot && m.generation === this.generation) return m.value;
+    if (m && m.snapshot.deref() === snapshot && m.generation === this.generation) return m.value;
     const value = this.computePresent(snapshot);
-    this.presentMemo = { snapshot, generation: this.generation, value };
+    this.presentMemo = { snapshot: new WeakRef(snapshot), generation: this.generation, value };
     return value;
   }
 
