@@ -143,7 +143,9 @@ async function launch({ binary, name, dir, ports, readyTimeoutMs, logger }: Laun
     '--logger=zap',
     '--log-outputs=stderr',
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // In a process group of its own: a terminal's Ctrl+C (sent to the whole foreground group) must not stop etcd
+  // before its owner, which still needs it on the way out (the demo deregisters its instances), stops it last.
+  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   exitCleanup.children.add(child);
   child.once('exit', () => exitCleanup.children.delete(child));
 

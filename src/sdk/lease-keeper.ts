@@ -18,6 +18,7 @@ export interface LeaseHandle {
 }
 
 export interface LeaseKeeper {
+  readonly ttlSeconds: number;
   /** The live lease, granting one if there is none; retries while etcd is unreachable. */
   acquire(): Promise<LeaseHandle>;
   readonly current: LeaseHandle | undefined;
@@ -139,6 +140,7 @@ export function createLeaseKeeper({ client, ttlSeconds, logger, retry, onLost }:
       }
     },
     sleep,
+    ttlSeconds,
     async close() {
       if (closed) return;
       closed = true;

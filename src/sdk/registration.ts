@@ -126,7 +126,12 @@ export function createEntry(instance: CheckedInstance, { client, keeper, logger,
         else if (!keeper.closed) logger.warn('could not mark the instance draining in time; deleting its key', { key });
       }
       state = 'drained';
-      await sync();
+      // With etcd gone for good (e.g. a private etcd stopped by the same Ctrl+C) the key goes with its lease, so
+      // retrying the delete past the lease's TTL helps nobody and would keep the process from exiting.
+      const ttlMs = keeper.ttlSeconds * 1000;
+      if (!(await within(sync(), ttlMs)) && !keeper.closed) {
+        logger.warn(`gave up deleting ${key} after ${keeper.ttlSeconds} s; it goes with its lease`, { key });
+      }
     })());
   };
 
@@ -177,4 +182,11 @@ export function createEntry(instance: CheckedInstance, { client, keeper, logger,
     },
   };
   return entry;
+}
+
+/** `p`, or false once `ms` have passed (the timer does not outlive `p`). */
+function within(p: Promise<boolean>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -221,6 +221,25 @@ describe('registrar', () => {
     await expect(waiting).rejects.toThrow('the registrar is closed');
   }, 20_000);
 
+  test('close() while etcd is down gives up deleting after the lease TTL (the key goes with the lease) instead of waiting for etcd', async () => {
+    await using etcd = await startEtcd();
+    const { registrar, lines } = testRegistrar(etcd);
+    await registrar.register({ service: 'greeter', host: '127.0.0.1', port: 50051 });
+    let closedInMs = -1;
+    await etcd.restart({
+      whileDown: async () => {
+        const t0 = Date.now();
+        await registrar.close({ graceMs: 0 });
+        closedInMs = Date.now() - t0;
+      },
+    });
+    expect(closedInMs).toBeGreaterThanOrEqual(TTL * 1000 - 100);
+    expect(closedInMs).toBeLessThan(TTL * 1000 + 5_000);
+    expect(lines.some((l) => l.includes('gave up deleting /services/greeter/127.0.0.1:50051 after 2 s; it goes with its lease'))).toBe(true);
+    // etcd renews a lease's TTL when it restarts, and the registrar no longer keeps it alive.
+    await waitFor(async () => (await keysUnder(etcd)).length === 0, { timeoutMs: 10_000, message: 'the key to go with its lease' });
+  }, 30_000);
+
   test('bad input is rejected before anything is written, with every problem named', async () => {
     await using etcd = await startEtcd();
     const { registrar } = testRegistrar(etcd);
