@@ -93,9 +93,13 @@ export function encodeRangeRequest({ key, range_end, limit, revision }: RangeReq
   };
   bytes(1, key);
   bytes(2, range_end);
-  if (limit > 0) (varint(3 << 3), varint(limit));
+  const uint = (field: number, n: number) => {
+    varint(field << 3);
+    varint(n);
+  };
+  if (limit > 0) uint(3, limit);
   // revisions stay below 2^53 (see listPrefix)
-  if (revision !== undefined && revision !== '0') (varint(4 << 3), varint(Number(revision)));
+  if (revision !== undefined && revision !== '0') uint(4, Number(revision));
   return Buffer.from(out);
 }
 
