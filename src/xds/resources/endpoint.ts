@@ -21,19 +21,23 @@ export function buildLoadAssignment(clusterName: string, instances: readonly Ins
     return true;
   });
   const priorities = [...new Set(unique.map((i) => i.priority))].sort((a, b) => a - b);
-  const groups = new Map<string, Instance[]>();
+  const groups = new Map<string, { readonly at: LocalityAt; readonly instances: Instance[] }>();
   for (const i of unique) {
-    const k = JSON.stringify([priorities.indexOf(i.priority), i.locality.region, i.locality.zone, i.locality.subZone]);
+    const at: LocalityAt = [priorities.indexOf(i.priority), i.locality.region, i.locality.zone, i.locality.subZone];
+    const k = JSON.stringify(at);
     let g = groups.get(k);
-    if (!g) groups.set(k, (g = []));
-    g.push(i);
+    if (!g) groups.set(k, (g = { at, instances: [] }));
+    g.instances.push(i);
   }
-  const endpoints = [...groups.keys()].sort().map((k) => localityEndpoints(JSON.parse(k) as [number, string, string, string], groups.get(k)!));
+  const endpoints = [...groups.keys()].sort().map((k) => localityEndpoints(groups.get(k)!.at, groups.get(k)!.instances));
   const message = endpoints.length === 0 ? { cluster_name: clusterName } : { cluster_name: clusterName, endpoints };
   return { typeUrl: TypeUrl.ClusterLoadAssignment, name: clusterName, message };
 }
 
-function localityEndpoints([priority, region, zone, subZone]: [number, string, string, string], instances: Instance[]): ProtoObject {
+/** Priority (renumbered), region, zone, sub-zone. */
+type LocalityAt = [number, string, string, string];
+
+function localityEndpoints([priority, region, zone, subZone]: LocalityAt, instances: Instance[]): ProtoObject {
   const locality: Record<string, string> = {};
   if (region) locality.region = region;
   if (zone) locality.zone = zone;
