@@ -13,6 +13,22 @@ export interface MachineInfo {
   etcd: string;
   /** 1/5/15-minute load averages when the run started: other work on the machine skews latencies. */
   loadAverage: number[];
+  /**
+   * Milliseconds a fixed integer loop took on the control plane's core when the run started (`cpuLoopMs()`).
+   * The same machine has run it 25-35% slower for stretches, and every bench slows with it; compare runs
+   * only at similar values.
+   */
+  cpuLoopMs?: number;
+}
+
+/** Times a fixed CPU-bound loop (~0.13 s at full speed here) on the calling thread. */
+export function cpuLoopMs(): number {
+  const t0 = performance.now();
+  let x = 0;
+  for (let i = 0; i < 3e7; i++) x = (x + i * 7) % 1_000_003;
+  const ms = performance.now() - t0;
+  // uses x, so the loop cannot be optimized away
+  return Math.round(ms * 10) / 10 + (x < 0 ? 1 : 0);
 }
 
 export function machineInfo(): MachineInfo {

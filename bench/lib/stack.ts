@@ -9,7 +9,7 @@ import { createEtcdClient } from '../../src/registry/etcd-client.ts';
 import { startEtcdProcess, type EtcdProcess } from '../../src/registry/etcd-process.ts';
 import { startControlPlane, type ControlPlane } from './control-plane.ts';
 import { pinSelf } from './cpu-pin.ts';
-import { machineInfo, type MachineInfo } from './machine.ts';
+import { cpuLoopMs, machineInfo, type MachineInfo } from './machine.ts';
 
 export const CONTROL_PLANE_CORE = 0;
 export const LOAD_CORE = 1;
@@ -51,6 +51,7 @@ export interface StackOptions {
 export async function startStack(o: StackOptions): Promise<Stack> {
   const machine = machineInfo(); // before anything starts, so its load average is the machine's own
   const pinned = o.pin && pinSelf(CONTROL_PLANE_CORE); // etcd, started next, inherits core 0
+  machine.cpuLoopMs = cpuLoopMs();
   const etcdProcess = await startEtcdProcess();
   const etcd = createEtcdClient({ endpoints: [etcdProcess.endpoint], unaryTimeoutMs: 30_000 });
   await o.beforeControlPlane?.(etcd);
