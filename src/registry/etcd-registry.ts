@@ -49,11 +49,14 @@ export function createEtcdRegistry(
     })));
 
   let first: Promise<FirstList> | undefined;
-  const listAll = () =>
-    (first ??= firstList(options, prefixes, DEFAULT_PAGING).then((r) => {
-      if (!r.ok) logger.debug('listing through etcd3', { why: r.why });
+  const listAll = () => {
+    const t0 = performance.now();
+    return (first ??= firstList(options, prefixes, DEFAULT_PAGING).then((r) => {
+      if (r.ok) logger.debug('first list made without etcd3', { ms: Math.round(performance.now() - t0), keys: [...r.lists.values()].reduce((n, l) => n + l.entries.length, 0) });
+      else logger.debug('listing through etcd3', { why: r.why });
       return r;
     }));
+  };
 
   const sources = prefixes.map((prefix): RegistrySource => {
     let source: EtcdSource | undefined;

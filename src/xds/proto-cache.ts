@@ -41,7 +41,11 @@ export function readCachedRoot(file: string, key: string): protobuf.Root | undef
     return undefined;
   }
   if (cache.format !== FORMAT || cache.key !== key) return undefined;
-  const root = protobuf.Root.fromJSON(cache.root);
+  // Not Root.fromJSON, which resolves every type up front: protobufjs resolves a type's fields when it is first
+  // used, and Switchyard uses a few dozen of the ~400 types loaded.
+  const root = new protobuf.Root();
+  root.addJSON(cache.root.nested ?? {});
+  if (cache.root.options) root.setOptions(cache.root.options);
   for (const o of cache.options) {
     const holder = o.parent === '' ? root : root.lookup(o.parent);
     const target =

@@ -31,7 +31,7 @@ function hasOwnChecks(type: protobuf.Type): boolean {
   if (own === undefined) {
     own =
       type.oneofsArray.some(oneofRequired) ||
-      type.fieldsArray.some((f) => fieldRules(f) !== undefined || (f.resolvedType instanceof protobuf.Type && isAny(f.resolvedType)));
+      type.fieldsArray.some((f) => fieldRules(f) !== undefined || (f.resolve().resolvedType instanceof protobuf.Type && isAny(f.resolvedType as protobuf.Type)));
     ownChecks.set(type, own);
   }
   return own;
