@@ -65,7 +65,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
 
   const interest = new InterestIndex<SnapshotObserver>();
   const unsubscribe = source.subscribe((_snapshot, changes) => {
-    for (const s of interest.affected(changes)) s.onSnapshot(changes);
+    for (const [s, part] of interest.affected(changes)) s.onSnapshot(part);
   });
 
   function serve<Req extends DiscoveryRequest | DeltaDiscoveryRequest>(

@@ -38,6 +38,12 @@ test('the index names a stream for a change exactly when its subscription is con
           const affected = index.affected(new Map([[typeUrl, new Set([name])]]));
           for (const { id, sub: s } of subs) expect([protocol, step, name, id, affected.has(id)]).toEqual([protocol, step, name, id, s.concerns(name)]);
         }
+        // A change of several names hands each stream the ones that concern it (wildcard streams: all of them).
+        const all = index.affected(new Map([[typeUrl, new Set(names)]]));
+        for (const { id, sub: s } of subs) {
+          const mine = [...(all.get(id)?.get(typeUrl) ?? [])].sort();
+          expect([protocol, step, id, mine]).toEqual([protocol, step, id, names.filter((n) => s.concerns(n))]);
+        }
       }
       for (const { sub } of subs) sub.close();
       expect(index.affected(new Map([[typeUrl, new Set(names)]])).size).toBe(0);

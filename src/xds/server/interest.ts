@@ -32,14 +32,26 @@ export class InterestIndex<S> {
     };
   }
 
-  /** The streams subscribed to a changed name, or by wildcard to a type that changed. */
-  affected(changes: ResourceChanges): Set<S> {
-    const out = new Set<S>();
+  /**
+   * The streams a change concerns, each with only its part of the change: the changed names it subscribes
+   * to, or all of a type it subscribes to by wildcard. So a stream's work is its own share of a build that
+   * coalesced many services, not the whole build.
+   */
+  affected(changes: ResourceChanges): Map<S, ResourceChanges> {
+    const out = new Map<S, Map<AdsTypeUrl, ReadonlySet<string>>>();
+    const partOf = (s: S) => getOrSet(out, s, () => new Map<AdsTypeUrl, ReadonlySet<string>>());
     for (const [typeUrl, names] of changes) {
-      for (const s of this.wildcards.get(typeUrl) ?? []) out.add(s);
+      const wildcards = this.wildcards.get(typeUrl);
+      for (const s of wildcards ?? []) partOf(s).set(typeUrl, names);
       const byName = this.named.get(typeUrl);
       if (!byName) continue;
-      for (const name of names) for (const s of byName.get(name) ?? []) out.add(s);
+      for (const name of names) {
+        for (const s of byName.get(name) ?? []) {
+          if (wildcards?.has(s)) continue;
+          // Not a wildcard stream of this type, so its entry for the type is a set made here, never `names`.
+          (getOrSet(partOf(s), typeUrl, () => new Set<string>()) as Set<string>).add(name);
+        }
+      }
     }
     return out;
   }
