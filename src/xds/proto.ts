@@ -36,7 +36,7 @@ export function protoIncludeDirs(): string[] {
 let cached: protobuf.Root | undefined;
 
 /** Where the parsed root is cached (protos/generated, a build artifact outside git); see proto-cache.ts. */
-export const PROTO_CACHE_FILE = fileURLToPath(new URL('../../protos/generated/envoy-root.json', import.meta.url));
+const PROTO_CACHE_FILE = fileURLToPath(new URL('../../protos/generated/envoy-root.json', import.meta.url));
 
 /** Names what the cache was made from: a different install, version or file list makes it stale. */
 export function protoCacheKey(): string {
@@ -48,14 +48,17 @@ export function protoCacheKey(): string {
 
 /** Loads (once) and returns the root with every message Switchyard encodes or decodes. */
 export function protoRoot(extraFiles: readonly string[] = []): protobuf.Root {
-  cached ??= readCachedRoot(PROTO_CACHE_FILE, protoCacheKey()) ?? parseAndCache();
+  cached ??= loadEnvoyRoot();
   if (extraFiles.length > 0) parseProtoFiles(cached, extraFiles);
   return cached;
 }
 
-function parseAndCache(): protobuf.Root {
+function loadEnvoyRoot(): protobuf.Root {
+  const key = protoCacheKey();
+  const fromCache = readCachedRoot(PROTO_CACHE_FILE, key);
+  if (fromCache) return fromCache;
   const root = parseProtoFiles(new protobuf.Root(), ENTRY_FILES);
-  writeCachedRoot(PROTO_CACHE_FILE, protoCacheKey(), root);
+  writeCachedRoot(PROTO_CACHE_FILE, key, root);
   return root;
 }
 

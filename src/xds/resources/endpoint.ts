@@ -29,7 +29,9 @@ export function buildLoadAssignment(clusterName: string, instances: readonly Ins
     if (!g) groups.set(k, (g = { at, instances: [] }));
     g.instances.push(i);
   }
-  const endpoints = [...groups.keys()].sort().map((k) => localityEndpoints(groups.get(k)!.at, groups.get(k)!.instances));
+  const endpoints = [...groups]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, g]) => localityEndpoints(g.at, g.instances));
   const message = endpoints.length === 0 ? { cluster_name: clusterName } : { cluster_name: clusterName, endpoints };
   return { typeUrl: TypeUrl.ClusterLoadAssignment, name: clusterName, message };
 }

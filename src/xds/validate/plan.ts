@@ -29,9 +29,11 @@ const isAny = (t: protobuf.Type) => t.fullName === '.google.protobuf.Any';
 function hasOwnChecks(type: protobuf.Type): boolean {
   let own = ownChecks.get(type);
   if (own === undefined) {
-    own =
-      type.oneofsArray.some(oneofRequired) ||
-      type.fieldsArray.some((f) => fieldRules(f) !== undefined || (f.resolve().resolvedType instanceof protobuf.Type && isAny(f.resolvedType as protobuf.Type)));
+    const anyField = (f: protobuf.Field) => {
+      const t = f.resolve().resolvedType;
+      return t instanceof protobuf.Type && isAny(t);
+    };
+    own = type.oneofsArray.some(oneofRequired) || type.fieldsArray.some((f) => fieldRules(f) !== undefined || anyField(f));
     ownChecks.set(type, own);
   }
   return own;
