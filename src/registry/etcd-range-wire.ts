@@ -4,6 +4,7 @@
  * first list of a cold start (etcd-first-list.ts), which must not load etcd3.
  * @module
  */
+import { WireReader } from '../lib/wire-reader.ts';
 import type { RawEntry } from './source.ts';
 
 /** One page of an etcd range, with what a registry list needs. */
@@ -107,7 +108,7 @@ export function encodeRangeRequest({ key, range_end, limit, revision }: RangeReq
 
 /** Decodes an etcd `RangeResponse` into a RangePage. */
 export function decodeRangeResponse(buf: Buffer): RangePage {
-  const r = new Reader(buf);
+  const r = new WireReader(buf, 'etcd RangeResponse');
   let revision = '0';
   let more = false;
   let bytes = 0;
@@ -143,7 +144,7 @@ export function decodeRangeResponse(buf: Buffer): RangePage {
   return { revision, more, entries, lastKey, bytes };
 }
 
-function header(r: Reader, end: number): string {
+function header(r: WireReader, end: number): string {
   let revision = '0';
   while (r.pos < end) {
     const t = r.varint();
@@ -151,86 +152,4 @@ function header(r: Reader, end: number): string {
     else r.skip(t);
   }
   return revision;
-}
-
-class Reader {
-  pos = 0;
-  readonly end: number;
-  constructor(private readonly buf: Buffer) {
-    this.end = buf.length;
-  }
-
-  /** A varint that fits in 32 bits (tags, lengths, booleans). */
-  varint(): number {
-    let result = 0;
-    for (let shift = 0; shift < 35; shift += 7) {
-      const b = this.byte();
-      result += (b & 0x7f) * 2 ** shift;
-      if (b < 0x80) return result;
-    }
-    throw new Error('etcd RangeResponse: varint too long');
-  }
-
-  /** Reads a length and returns where that many bytes from here end. */
-  limit(): number {
-    const length = this.varint();
-    return this.pos + length;
-  }
-
-  /** A non-negative int64 known to stay below 2^53 (revisions). */
-  uint53(): number {
-    const s = this.int64String();
-    return Number(s);
-  }
-
-  /** An int64 as a decimal string, exact over the whole range (lease IDs use all 63 bits). */
-  int64String(): string {
-    let lo = 0;
-    let hi = 0;
-    for (let shift = 0; shift < 70; shift += 7) {
-      const b = this.byte();
-      if (shift < 28) lo += (b & 0x7f) * 2 ** shift;
-      else if (shift === 28) {
-        lo += (b & 0x0f) * 2 ** 28;
-        hi += (b & 0x7f) >> 4;
-      } else hi += (b & 0x7f) * 2 ** (shift - 32);
-      if (b < 0x80) {
-        if (hi < 2 ** 21) return String(hi * 2 ** 32 + lo);
-        return BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(lo)).toString();
-      }
-    }
-    throw new Error('etcd RangeResponse: varint too long');
-  }
-
-  bytes(): Buffer {
-    const length = this.varint();
-    const start = this.pos;
-    this.pos += length;
-    if (this.pos > this.end) throw new Error('etcd RangeResponse: truncated');
-    return this.buf.subarray(start, this.pos);
-  }
-
-  skip(tag: number): void {
-    switch (tag & 7) {
-      case 0:
-        this.int64String();
-        return;
-      case 1:
-        this.pos += 8;
-        return;
-      case 2:
-        this.pos = this.limit();
-        return;
-      case 5:
-        this.pos += 4;
-        return;
-      default:
-        throw new Error(`etcd RangeResponse: unexpected wire type ${tag & 7}`);
-    }
-  }
-
-  private byte(): number {
-    if (this.pos >= this.end) throw new Error('etcd RangeResponse: truncated');
-    return this.buf[this.pos++]!;
-  }
 }

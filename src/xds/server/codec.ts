@@ -1,6 +1,7 @@
 import { messageType } from '../proto.ts';
 import type { EncodedResource } from '../snapshot/encoded.ts';
-import { Frame, utf8 } from './frame.ts';
+import { WireReader } from '../../lib/wire-reader.ts';
+import { Frame, keptUtf8 } from './frame.ts';
 import type { NodeInfo } from './hooks.ts';
 
 /** Fields both request kinds share. */
@@ -24,12 +25,104 @@ export interface DeltaDiscoveryRequest extends RequestCommon {
   readonly initialResourceVersions: ReadonlyMap<string, string>;
 }
 
-interface RawCommon {
-  node?: RawNode;
-  type_url?: string;
-  response_nonce?: string;
-  error_detail?: { code?: number; message?: string };
+const NODE_TYPE = 'envoy.config.core.v3.Node';
+
+/**
+ * What both request kinds share, read off the wire by hand: every ACK passes through here, and
+ * protobufjs would build the whole message, the node and its metadata Struct included, for the few
+ * fields used. The node is decoded only when read: the session keeps the first one it sees.
+ */
+class WireRequest implements RequestCommon {
+  typeUrl = '';
+  responseNonce = '';
+  errorDetail: { code: number; message: string } | undefined = undefined;
+  nodeBytes: Buffer | undefined = undefined;
+  private decodedNode: NodeInfo | undefined;
+
+  get node(): NodeInfo | undefined {
+    if (this.nodeBytes && !this.decodedNode) this.decodedNode = toNodeInfo(messageType(NODE_TYPE).decode(this.nodeBytes) as RawNode);
+    return this.decodedNode;
+  }
 }
+
+class WireDiscoveryRequest extends WireRequest implements DiscoveryRequest {
+  versionInfo = '';
+  resourceNames: string[] = [];
+}
+
+class WireDeltaDiscoveryRequest extends WireRequest implements DeltaDiscoveryRequest {
+  subscribe: string[] = [];
+  unsubscribe: string[] = [];
+  initialResourceVersions = new Map<string, string>();
+}
+
+// Field numbers are from envoy/service/discovery/v3/discovery.proto and google/rpc/status.proto.
+const tag = (field: number, wireType: number) => (field << 3) | wireType;
+
+/** Decodes a `DiscoveryRequest`; throws on a truncated or malformed message. */
+export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequest {
+  const r = new WireReader(asBuffer(bytes), 'DiscoveryRequest');
+  const req = new WireDiscoveryRequest();
+  while (r.pos < r.end) {
+    const t = r.varint();
+    if (t === tag(1, 2)) req.versionInfo = r.string();
+    else if (t === tag(2, 2)) req.nodeBytes = r.bytes();
+    else if (t === tag(3, 2)) req.resourceNames.push(r.string());
+    else if (t === tag(4, 2)) req.typeUrl = r.string();
+    else if (t === tag(5, 2)) req.responseNonce = r.string();
+    else if (t === tag(6, 2)) req.errorDetail = status(r);
+    else r.skip(t);
+  }
+  return req;
+}
+
+/** Decodes a `DeltaDiscoveryRequest`; throws on a truncated or malformed message. */
+export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequest {
+  const r = new WireReader(asBuffer(bytes), 'DeltaDiscoveryRequest');
+  const req = new WireDeltaDiscoveryRequest();
+  while (r.pos < r.end) {
+    const t = r.varint();
+    if (t === tag(1, 2)) req.nodeBytes = r.bytes();
+    else if (t === tag(2, 2)) req.typeUrl = r.string();
+    else if (t === tag(3, 2)) req.subscribe.push(r.string());
+    else if (t === tag(4, 2)) req.unsubscribe.push(r.string());
+    else if (t === tag(5, 2)) mapEntry(r, req.initialResourceVersions);
+    else if (t === tag(6, 2)) req.responseNonce = r.string();
+    else if (t === tag(7, 2)) req.errorDetail = status(r);
+    else r.skip(t);
+  }
+  return req;
+}
+
+/** `google.rpc.Status{code=1, message=2}`; details are not read. */
+function status(r: WireReader): { code: number; message: string } {
+  const end = r.limit();
+  let code = 0;
+  let message = '';
+  while (r.pos < end) {
+    const t = r.varint();
+    if (t === tag(1, 0)) code = Number(BigInt.asIntN(32, BigInt(r.int64String())));
+    else if (t === tag(2, 2)) message = r.string();
+    else r.skip(t);
+  }
+  return { code, message };
+}
+
+/** One `map<string, string>` entry (key=1, value=2); a later entry for a key wins, as in protobuf. */
+function mapEntry(r: WireReader, into: Map<string, string>): void {
+  const end = r.limit();
+  let key = '';
+  let value = '';
+  while (r.pos < end) {
+    const t = r.varint();
+    if (t === tag(1, 2)) key = r.string();
+    else if (t === tag(2, 2)) value = r.string();
+    else r.skip(t);
+  }
+  into.set(key, value);
+}
+
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 interface RawNode {
   id?: string;
@@ -38,50 +131,6 @@ interface RawNode {
   user_agent_version?: string;
   client_features?: string[];
   locality?: { region?: string; zone?: string; sub_zone?: string };
-}
-
-/**
- * Decodes without `toObject`: every ACK passes through here, and converting the whole message (the node
- * and its metadata Struct included) costs more than reading the few fields used. Unset repeated fields
- * and maps are empty, unset strings are '' on a decoded message.
- */
-function decode<T>(typeName: string, bytes: Uint8Array): T {
-  return messageType(typeName).decode(bytes) as unknown as T;
-}
-
-function common(raw: RawCommon): RequestCommon {
-  return {
-    node: raw.node ? toNodeInfo(raw.node) : undefined,
-    typeUrl: raw.type_url ?? '',
-    responseNonce: raw.response_nonce ?? '',
-    errorDetail: raw.error_detail
-      ? { code: raw.error_detail.code ?? 0, message: raw.error_detail.message ?? '' }
-      : undefined,
-  };
-}
-
-export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequest {
-  const raw = decode<RawCommon & { version_info?: string; resource_names?: string[] }>(
-    'envoy.service.discovery.v3.DiscoveryRequest',
-    bytes,
-  );
-  return { ...common(raw), versionInfo: raw.version_info ?? '', resourceNames: raw.resource_names ?? [] };
-}
-
-export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRequest {
-  const raw = decode<
-    RawCommon & {
-      resource_names_subscribe?: string[];
-      resource_names_unsubscribe?: string[];
-      initial_resource_versions?: Record<string, string>;
-    }
-  >('envoy.service.discovery.v3.DeltaDiscoveryRequest', bytes);
-  return {
-    ...common(raw),
-    subscribe: raw.resource_names_subscribe ?? [],
-    unsubscribe: raw.resource_names_unsubscribe ?? [],
-    initialResourceVersions: new Map(Object.entries(raw.initial_resource_versions ?? {})),
-  };
 }
 
 function toNodeInfo(n: RawNode): NodeInfo {
@@ -96,8 +145,7 @@ function toNodeInfo(n: RawNode): NodeInfo {
   };
 }
 
-// Field numbers below are from envoy/service/discovery/v3/discovery.proto; fields go in the order the
-// file declares them, as protobufjs writes them.
+// Responses: fields go in the order discovery.proto declares them, as protobufjs writes them.
 
 /** `ControlPlane{identifier=1}`, the same bytes for every response of a server. */
 function controlPlane(id: string): Uint8Array {
@@ -117,14 +165,14 @@ export interface DiscoveryResponseParts {
 
 /**
  * Frames a `DiscoveryResponse` around resources encoded once per change; the per-client cost is this
- * concatenation.
+ * concatenation. `headroom` bytes are left free in front, for the transport's prefix.
  */
-export function encodeDiscoveryResponse(r: DiscoveryResponseParts): Uint8Array {
+export function encodeDiscoveryResponse(r: DiscoveryResponseParts, headroom = 0): Buffer {
   const f = new Frame().string(1, r.versionInfo);
   for (const res of r.resources) f.bytes(2, res.any);
-  f.bytes(4, utf8(r.typeUrl, true)).string(5, r.nonce);
+  f.bytes(4, keptUtf8(r.typeUrl)).string(5, r.nonce);
   if (r.controlPlaneId) f.bytes(6, controlPlane(r.controlPlaneId));
-  return f.finish();
+  return f.finish(headroom);
 }
 
 export interface DeltaResponseParts {
@@ -137,13 +185,13 @@ export interface DeltaResponseParts {
 }
 
 /** Frames a `DeltaDiscoveryResponse`; each resource's `Resource{name, version, Any}` is pre-encoded. */
-export function encodeDeltaDiscoveryResponse(r: DeltaResponseParts): Uint8Array {
+export function encodeDeltaDiscoveryResponse(r: DeltaResponseParts, headroom = 0): Buffer {
   const f = new Frame();
   if (r.systemVersionInfo) f.string(1, r.systemVersionInfo);
   for (const res of r.resources) f.bytes(2, res.deltaResource);
-  f.bytes(4, utf8(r.typeUrl, true));
+  f.bytes(4, keptUtf8(r.typeUrl));
   for (const name of r.removed) f.string(6, name);
   f.string(5, r.nonce);
   if (r.controlPlaneId) f.bytes(7, controlPlane(r.controlPlaneId));
-  return f.finish();
+  return f.finish(headroom);
 }

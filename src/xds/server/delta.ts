@@ -39,9 +39,9 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
     const nonce = this.nextNonce();
     // Debug-only in the protocol (xds-notes §1.11): the snapshot revision says which etcd state it reflects.
     const systemVersionInfo = String(this.deps.snapshot().revision);
-    const bytes = encodeDeltaDiscoveryResponse({ ...plan, systemVersionInfo, nonce, controlPlaneId: this.deps.controlPlaneId });
+    const bytes = encodeDeltaDiscoveryResponse({ ...plan, systemVersionInfo, nonce, controlPlaneId: this.deps.controlPlaneId }, this.headroom);
     sub.sentDelta(plan, nonce);
     this.deps.sink.send(bytes);
-    this.emitResponse(plan.typeUrl, systemVersionInfo, nonce, plan.resources, bytes.length);
+    this.emitResponse(plan.typeUrl, systemVersionInfo, nonce, plan.resources, bytes.length - this.headroom);
   }
 }

@@ -1,14 +1,18 @@
 import type { ResourceChanges } from '../snapshot/store.ts';
 import { isAdsTypeUrl, PUSH_ORDER, type AdsTypeUrl } from '../type-urls.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest } from './codec.ts';
+import { GrpcStatus } from './grpc-stream-server.ts';
 import type { NodeInfo, ServerHooks } from './hooks.ts';
 import { noInterest, type InterestIndex } from './interest.ts';
 import { Subscription, type NonceCheck, type ResourceLookup } from './subscription.ts';
 
 /** The transport a session writes to; the gRPC call in production, an array in unit tests. */
 export interface ResponseSink {
+  /** Bytes the transport wants free in front of each response, for its own prefix (0 when absent). */
+  readonly headroom?: number;
+  /** One encoded response, after `headroom` free bytes. */
   send(bytes: Uint8Array): void;
-  fail(code: number, details: string): void;
+  fail(code: GrpcStatus, details: string): void;
 }
 
 export interface SessionDeps {
@@ -28,7 +32,6 @@ export interface SnapshotObserver {
   onSnapshot(changes: ResourceChanges): void;
 }
 
-const INVALID_ARGUMENT = 3;
 export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 /** Room for the response's own fields around the resources. */
 const FRAMING_ALLOWANCE = 16 * 1024;
@@ -76,7 +79,7 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     if (!this.node && req.node) this.node = req.node;
     const ref = { streamId: this.streamId, node: this.node };
     if (!req.typeUrl) {
-      this.deps.sink.fail(INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
+      this.deps.sink.fail(GrpcStatus.INVALID_ARGUMENT, 'type_url is required on an aggregated (ADS) stream');
       return;
     }
     if (!isAdsTypeUrl(req.typeUrl)) {
@@ -148,6 +151,11 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
       responseNonce: req.responseNonce,
       stale,
     });
+  }
+
+  /** Bytes to leave free in front of each encoded response. */
+  protected get headroom(): number {
+    return this.deps.sink.headroom ?? 0;
   }
 
   protected nextNonce(): string {

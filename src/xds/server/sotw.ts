@@ -42,9 +42,9 @@ export class SotwSession extends AdsSession<DiscoveryRequest> {
 
   private send(sub: Subscription, plan: SotwPlan): void {
     const nonce = this.nextNonce();
-    const bytes = encodeDiscoveryResponse({ ...plan, nonce, controlPlaneId: this.deps.controlPlaneId });
+    const bytes = encodeDiscoveryResponse({ ...plan, nonce, controlPlaneId: this.deps.controlPlaneId }, this.headroom);
     sub.sentSotw(plan, nonce);
     this.deps.sink.send(bytes);
-    this.emitResponse(plan.typeUrl, plan.versionInfo, nonce, plan.resources, bytes.length);
+    this.emitResponse(plan.typeUrl, plan.versionInfo, nonce, plan.resources, bytes.length - this.headroom);
   }
 }
