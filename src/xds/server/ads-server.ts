@@ -12,6 +12,7 @@ import { createGrpcStreamServer, GrpcStatus, MESSAGE_PREFIX_BYTES, type BidiHand
 import type { ServerHooks } from './hooks.ts';
 import { InterestIndex } from './interest.ts';
 import type { AdsSession, SessionDeps, SnapshotObserver } from './session.ts';
+import { SharedResponses } from './shared-responses.ts';
 import { SotwSession } from './sotw.ts';
 
 const ADS_SERVICE = '/envoy.service.discovery.v3.AggregatedDiscoveryService/';
@@ -42,6 +43,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
   let nextStreamId = 0;
 
   const interest = new InterestIndex<SnapshotObserver>();
+  const shared = new SharedResponses();
   const unsubscribe = source.subscribe((_snapshot, changes) => {
     for (const [s, part] of interest.affected(changes)) s.onSnapshot(part);
   });
@@ -67,6 +69,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
         controlPlaneId,
         maxResponseBytes,
         interest,
+        shared,
       });
       sessions.set(streamId, session);
       hooks.emit('streamOpened', { streamId, node: undefined, peer: call.peer, protocol: session.protocol });

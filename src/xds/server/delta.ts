@@ -1,5 +1,6 @@
 import { encodeDeltaDiscoveryResponse, type DeltaDiscoveryRequest } from './codec.ts';
 import { AdsSession } from './session.ts';
+import { responseKey } from './shared-responses.ts';
 import type { DeltaPlan, NonceCheck, Subscription } from './subscription.ts';
 
 /** An incremental ADS stream (`DeltaAggregatedResources`): per-resource versions and removals. */
@@ -36,10 +37,11 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
   }
 
   private send(sub: Subscription, plan: DeltaPlan): void {
-    const nonce = this.nextNonce();
     // Debug-only in the protocol (xds-notes §1.11): the snapshot revision says which etcd state it reflects.
     const systemVersionInfo = String(this.deps.snapshot().revision);
-    const bytes = encodeDeltaDiscoveryResponse({ ...plan, systemVersionInfo, nonce, controlPlaneId: this.deps.controlPlaneId }, this.headroom);
+    const { bytes, nonce } = this.framed(responseKey(plan.typeUrl, systemVersionInfo, plan.resources, plan.removed), (nonce) =>
+      encodeDeltaDiscoveryResponse({ ...plan, systemVersionInfo, nonce, controlPlaneId: this.deps.controlPlaneId }, this.headroom),
+    );
     sub.sentDelta(plan, nonce);
     this.deps.sink.send(bytes);
     this.emitResponse(plan.typeUrl, systemVersionInfo, nonce, plan.resources, bytes.length - this.headroom);

@@ -2,6 +2,7 @@ import type { ResourceChanges } from '../snapshot/store.ts';
 import { isAdsTypeUrl, PUSH_ORDER, type AdsTypeUrl } from '../type-urls.ts';
 import type { DeltaDiscoveryRequest, DiscoveryRequest } from './codec.ts';
 import { GrpcStatus } from './grpc-stream-server.ts';
+import type { Framed, SharedResponses } from './shared-responses.ts';
 import type { NodeInfo, ServerHooks } from './hooks.ts';
 import { noInterest, type InterestIndex } from './interest.ts';
 import { Subscription, type NonceCheck, type ResourceLookup } from './subscription.ts';
@@ -25,6 +26,8 @@ export interface SessionDeps {
   readonly maxResponseBytes?: number;
   /** Where the session's subscriptions register what they want, so changes reach only the streams they concern. */
   readonly interest?: InterestIndex<SnapshotObserver>;
+  /** Responses framed once for every stream that gets the same one; without it, each stream frames its own. */
+  readonly shared?: SharedResponses;
 }
 
 /** What the server tells of snapshot changes. */
@@ -158,8 +161,12 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
     return this.deps.sink.headroom ?? 0;
   }
 
-  protected nextNonce(): string {
-    return String(++this.nonceCounter);
+  /** Frames a response, or takes the one already framed for another stream when `key` matches. */
+  protected framed(key: string | undefined, frame: (nonce: string) => Uint8Array): Framed {
+    const shared = this.deps.shared;
+    if (shared && key !== undefined) return shared.get(this.deps.snapshot(), key, frame);
+    const nonce = String(++this.nonceCounter);
+    return { nonce, bytes: frame(nonce) };
   }
 
   /**

@@ -1,5 +1,6 @@
 import { encodeDiscoveryResponse, type DiscoveryRequest } from './codec.ts';
 import { AdsSession } from './session.ts';
+import { responseKey } from './shared-responses.ts';
 import { fullStateInSotW } from '../type-urls.ts';
 import type { SotwPlan, Subscription } from './subscription.ts';
 
@@ -41,8 +42,9 @@ export class SotwSession extends AdsSession<DiscoveryRequest> {
   }
 
   private send(sub: Subscription, plan: SotwPlan): void {
-    const nonce = this.nextNonce();
-    const bytes = encodeDiscoveryResponse({ ...plan, nonce, controlPlaneId: this.deps.controlPlaneId }, this.headroom);
+    const { bytes, nonce } = this.framed(responseKey(plan.typeUrl, plan.versionInfo, plan.resources), (nonce) =>
+      encodeDiscoveryResponse({ ...plan, nonce, controlPlaneId: this.deps.controlPlaneId }, this.headroom),
+    );
     sub.sentSotw(plan, nonce);
     this.deps.sink.send(bytes);
     this.emitResponse(plan.typeUrl, plan.versionInfo, nonce, plan.resources, bytes.length - this.headroom);
