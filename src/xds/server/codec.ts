@@ -1,6 +1,7 @@
 import { messageType } from '../proto.ts';
 import type { EncodedResource } from '../snapshot/encoded.ts';
 import { WireReader } from '../../lib/wire-reader.ts';
+import { PUSH_ORDER } from '../type-urls.ts';
 import { Frame, keptUtf8 } from './frame.ts';
 import type { NodeInfo } from './hooks.ts';
 
@@ -50,10 +51,12 @@ class WireDiscoveryRequest extends WireRequest implements DiscoveryRequest {
   resourceNames: string[] = [];
 }
 
+const NO_VERSIONS: ReadonlyMap<string, string> = new Map();
+
 class WireDeltaDiscoveryRequest extends WireRequest implements DeltaDiscoveryRequest {
   subscribe: string[] = [];
   unsubscribe: string[] = [];
-  initialResourceVersions = new Map<string, string>();
+  initialResourceVersions: ReadonlyMap<string, string> = NO_VERSIONS;
 }
 
 // Field numbers are from envoy/service/discovery/v3/discovery.proto and google/rpc/status.proto.
@@ -68,7 +71,7 @@ export function decodeDiscoveryRequest(bytes: Uint8Array): DiscoveryRequest {
     if (t === tag(1, 2)) req.versionInfo = r.string();
     else if (t === tag(2, 2)) req.nodeBytes = r.bytes();
     else if (t === tag(3, 2)) req.resourceNames.push(r.string());
-    else if (t === tag(4, 2)) req.typeUrl = r.string();
+    else if (t === tag(4, 2)) req.typeUrl = typeUrl(r);
     else if (t === tag(5, 2)) req.responseNonce = r.string();
     else if (t === tag(6, 2)) req.errorDetail = status(r);
     else r.skip(t);
@@ -83,15 +86,24 @@ export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRe
   while (r.pos < r.end) {
     const t = r.varint();
     if (t === tag(1, 2)) req.nodeBytes = r.bytes();
-    else if (t === tag(2, 2)) req.typeUrl = r.string();
+    else if (t === tag(2, 2)) req.typeUrl = typeUrl(r);
     else if (t === tag(3, 2)) req.subscribe.push(r.string());
     else if (t === tag(4, 2)) req.unsubscribe.push(r.string());
-    else if (t === tag(5, 2)) mapEntry(r, req.initialResourceVersions);
+    else if (t === tag(5, 2)) mapEntry(r, req.initialResourceVersions === NO_VERSIONS ? (req.initialResourceVersions = new Map()) : (req.initialResourceVersions as Map<string, string>));
     else if (t === tag(6, 2)) req.responseNonce = r.string();
     else if (t === tag(7, 2)) req.errorDetail = status(r);
     else r.skip(t);
   }
   return req;
+}
+
+const KNOWN_TYPE_URLS = PUSH_ORDER.map((t) => [Buffer.from(t), t] as const);
+
+/** The ADS type URLs come back as the constants themselves: every ACK carries one, and maps keyed by them then hash nothing new. */
+function typeUrl(r: WireReader): string {
+  const bytes = r.bytes();
+  for (const [known, t] of KNOWN_TYPE_URLS) if (bytes.length === known.length && bytes.equals(known)) return t;
+  return bytes.toString('utf8');
 }
 
 /** `google.rpc.Status{code=1, message=2}`; details are not read. */
