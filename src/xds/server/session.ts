@@ -125,17 +125,17 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
    */
   onSnapshot(changes: ResourceChanges): void {
     const snapshot = this.deps.snapshot();
-    const removalsOnly: Subscription[] = [];
+    let removalsOnly: Subscription[] | undefined;
     for (const typeUrl of PUSH_ORDER) {
-      const sub = this.subscriptions.get(typeUrl);
       const names = changes.get(typeUrl);
-      if (!sub || !names) continue;
+      const sub = names && this.subscriptions.get(typeUrl);
+      if (!sub) continue;
       if (!sub.isWildcard && !concernsAny(sub, names)) continue;
       sub.touched(names);
-      if (sub.onlyRemovalsPending(snapshot)) removalsOnly.push(sub);
+      if (sub.onlyRemovalsPending(snapshot)) (removalsOnly ??= []).push(sub);
       else this.respond(sub);
     }
-    for (const sub of removalsOnly) this.respond(sub);
+    if (removalsOnly) for (const sub of removalsOnly) this.respond(sub);
   }
 
   /** The stream ended: its subscriptions stop receiving changes. */
@@ -173,8 +173,9 @@ export abstract class AdsSession<Req extends DiscoveryRequest | DeltaDiscoveryRe
    * Splits resources into groups whose responses stay under the size limit (prefix-ordered). A single
    * resource that cannot fit is left out and reported, never sent to kill the stream (prior-art #12).
    */
-  protected chunk<T extends { readonly name: string }>(typeUrl: AdsTypeUrl, items: readonly T[], sizeOf: (t: T) => number): T[][] {
+  protected chunk<T extends { readonly name: string }>(typeUrl: AdsTypeUrl, items: readonly T[], sizeOf: (t: T) => number): (readonly T[])[] {
     const limit = (this.deps.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES) - FRAMING_ALLOWANCE;
+    if (items.length === 1 && sizeOf(items[0]!) + 8 <= limit) return [items];
     const chunks: T[][] = [[]];
     let size = 0;
     for (const item of items) {

@@ -214,6 +214,10 @@ export class Subscription {
   planDelta(snapshot: ResourceLookup): DeltaPlan | undefined {
     const changed = this.changedSince;
     this.changedSince = undefined;
+    if (changed?.size === 1 && !this.wildcard) {
+      this.presentMemo = undefined;
+      return this.planDeltaOne(snapshot, changed.values().next().value!);
+    }
     const present =
       changed && !this.wildcard
         ? [...changed].sort().flatMap((name) => snapshot.get(this.typeUrl, name) ?? [])
@@ -229,6 +233,14 @@ export class Subscription {
     }
     if (resources.length === 0 && removed.length === 0) return undefined;
     return { typeUrl: this.typeUrl, resources, removed: removed.sort() };
+  }
+
+  /** planDelta when a push changed one name, the usual case, without the general case's sets and sorts. */
+  private planDeltaOne(snapshot: ResourceLookup, name: string): DeltaPlan | undefined {
+    const r = snapshot.get(this.typeUrl, name);
+    if (r) return this.held.get(name) === r.version ? undefined : { typeUrl: this.typeUrl, resources: [r], removed: [] };
+    const report = this.held.has(name) || (this.names.has(name) && !this.reportedMissing.has(name));
+    return report ? { typeUrl: this.typeUrl, resources: [], removed: [name] } : undefined;
   }
 
   sentDelta(plan: DeltaPlan, nonce: string): void {
