@@ -167,8 +167,7 @@ export class Subscription {
       resources = present.filter((r) => this.held.get(r.name) !== r.version);
       if (resources.length === 0) return undefined;
     }
-    const versionInfo = contentHash(...present.map((r) => `${r.name}=${r.version}`));
-    return { typeUrl: this.typeUrl, versionInfo, resources, state };
+    return { typeUrl: this.typeUrl, versionInfo: sotwVersion(present), resources, state };
   }
 
   sentSotw(plan: SotwPlan, nonce: string): void {
@@ -301,6 +300,26 @@ export class Subscription {
     for (const name of this.held.keys()) if (!this.names.has(name)) this.held.delete(name);
     for (const name of this.reportedMissing) if (!this.names.has(name)) this.reportedMissing.delete(name);
   }
+}
+
+const versions = new Map<string, string>();
+/** Sets larger than this are hashed every time: their key would be as long as the hash's input. */
+const MAX_REMEMBERED_SET = 64;
+
+/**
+ * The SotW `version_info` of a subscribed set: a hash of its names and versions. Streams subscribed to the
+ * same set share it, so it is remembered by content instead of hashed again for each of them on every push.
+ */
+function sotwVersion(present: readonly EncodedResource[]): string {
+  const parts = present.map((r) => `${r.name}=${r.version}`);
+  if (present.length > MAX_REMEMBERED_SET) return contentHash(...parts);
+  const key = parts.join('\0');
+  let version = versions.get(key);
+  if (version === undefined) {
+    if (versions.size >= 10_000) versions.clear();
+    versions.set(key, (version = contentHash(...parts)));
+  }
+  return version;
 }
 
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
