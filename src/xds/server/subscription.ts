@@ -15,9 +15,8 @@ export interface SotwPlan {
   readonly typeUrl: AdsTypeUrl;
   /** Content-derived version of everything this stream is subscribed to of this type. */
   readonly versionInfo: string;
+  /** For LDS/CDS the whole subscribed state; for RDS/EDS what changed. */
   readonly resources: readonly EncodedResource[];
-  /** Full subscribed state after sending, name → version. */
-  readonly state: ReadonlyMap<string, string>;
 }
 
 export interface DeltaPlan {
@@ -140,6 +139,8 @@ export class Subscription {
       this.setWildcard(allowsWildcard(this.typeUrl) && resourceNames.includes('*'));
       if (resourceNames.length > 0) this.hadNames = true;
     }
+    // Every SotW ACK repeats the names; most repeat them unchanged.
+    if (this.wildcard === wildcardBefore && sameNames(resourceNames, this.names)) return;
     const names = new Set(resourceNames.filter((n) => n !== '*'));
     if (this.wildcard === wildcardBefore && sameSet(names, this.names)) return;
     for (const n of this.names) if (!names.has(n)) this.interest.delete(n);
@@ -158,22 +159,21 @@ export class Subscription {
   planSotw(snapshot: ResourceLookup): SotwPlan | undefined {
     const present = this.present(snapshot);
     this.presentMemo = undefined;
-    const state = new Map(present.map((r) => [r.name, r.version]));
     let resources: readonly EncodedResource[];
     if (fullStateInSotW(this.typeUrl)) {
-      if (this.answered && sameState(state, this.held)) return undefined;
+      if (this.answered && present.length === this.held.size && present.every((r) => this.held.get(r.name) === r.version)) return undefined;
       resources = present;
     } else {
       resources = present.filter((r) => this.held.get(r.name) !== r.version);
       if (resources.length === 0) return undefined;
     }
-    return { typeUrl: this.typeUrl, versionInfo: sotwVersion(present), resources, state };
+    return { typeUrl: this.typeUrl, versionInfo: sotwVersion(present), resources };
   }
 
   sentSotw(plan: SotwPlan, nonce: string): void {
     this.sentNonce = nonce;
     this.answered = true;
-    if (fullStateInSotW(this.typeUrl)) this.held = new Map(plan.state);
+    if (fullStateInSotW(this.typeUrl)) this.held = new Map(plan.resources.map((r) => [r.name, r.version]));
     else for (const r of plan.resources) this.held.set(r.name, r.version);
   }
 
@@ -322,14 +322,19 @@ function sotwVersion(present: readonly EncodedResource[]): string {
   return version;
 }
 
+/** True when `list` (no duplicates, no "*") is exactly `set`; short lists are checked without building a set. */
+function sameNames(list: readonly string[], set: ReadonlySet<string>): boolean {
+  if (list.length !== set.size || list.length > 16) return false;
+  for (let i = 0; i < list.length; i++) {
+    if (!set.has(list[i]!)) return false;
+    for (let j = 0; j < i; j++) if (list[j] === list[i]) return false;
+  }
+  return true;
+}
+
 function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   if (a.size !== b.size) return false;
   for (const x of a) if (!b.has(x)) return false;
   return true;
 }
 
-function sameState(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [k, v] of a) if (b.get(k) !== v) return false;
-  return true;
-}
