@@ -48,7 +48,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
     for (const [s, part] of interest.affected(changes)) s.onSnapshot(part);
   });
 
-  /** Requests are decoded with protobufjs; responses are bytes the session framed around resources encoded once. */
+  /** Requests are decoded by hand (codec.ts); responses are bytes the session framed around resources encoded once. */
   function serve<Req extends DiscoveryRequest | DeltaDiscoveryRequest>(
     decode: (bytes: Uint8Array) => Req,
     make: (deps: SessionDeps) => AdsSession<Req> & AnySession,
@@ -57,6 +57,7 @@ export function createXdsServer({ source, hooks, logger, controlPlaneId, maxResp
       const streamId = ++nextStreamId;
       let closed = false;
       const fail = (code: GrpcStatus, details: string) => {
+        if (closed) return;
         logger.warn('closing ADS stream', { streamId, details });
         call.finish(code, details);
         close(`error: ${details}`);

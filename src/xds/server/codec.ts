@@ -56,7 +56,12 @@ const NO_VERSIONS: ReadonlyMap<string, string> = new Map();
 class WireDeltaDiscoveryRequest extends WireRequest implements DeltaDiscoveryRequest {
   subscribe: string[] = [];
   unsubscribe: string[] = [];
-  initialResourceVersions: ReadonlyMap<string, string> = NO_VERSIONS;
+  /** Made only when the request carries initial versions (a reconnect); an ACK carries none. */
+  versions: Map<string, string> | undefined = undefined;
+
+  get initialResourceVersions(): ReadonlyMap<string, string> {
+    return this.versions ?? NO_VERSIONS;
+  }
 }
 
 // Field numbers are from envoy/service/discovery/v3/discovery.proto and google/rpc/status.proto.
@@ -89,7 +94,7 @@ export function decodeDeltaDiscoveryRequest(bytes: Uint8Array): DeltaDiscoveryRe
     else if (t === tag(2, 2)) req.typeUrl = typeUrl(r);
     else if (t === tag(3, 2)) req.subscribe.push(r.string());
     else if (t === tag(4, 2)) req.unsubscribe.push(r.string());
-    else if (t === tag(5, 2)) mapEntry(r, req.initialResourceVersions === NO_VERSIONS ? (req.initialResourceVersions = new Map()) : (req.initialResourceVersions as Map<string, string>));
+    else if (t === tag(5, 2)) mapEntry(r, (req.versions ??= new Map()));
     else if (t === tag(6, 2)) req.responseNonce = r.string();
     else if (t === tag(7, 2)) req.errorDetail = status(r);
     else r.skip(t);

@@ -70,3 +70,21 @@ test('a subscription keeps neither the snapshot it planned from nor its resource
   }
   expect(refs.map((r) => r.deref())).toEqual([undefined, undefined, undefined]);
 });
+
+test('a SotW request repeating its names changes nothing; a repeated name or a "*" is not taken for the same set', () => {
+  const sub = new Subscription(TypeUrl.ClusterLoadAssignment);
+  sub.setNames(['a', 'b']);
+  const snapshot = lookup(new Map([['a', '1'], ['b', '1']]));
+  sub.sentSotw(sub.planSotw(snapshot)!, '1');
+  sub.dirty = false;
+  sub.setNames(['b', 'a']);
+  expect(sub.dirty).toBe(false);
+  sub.setNames(['a', 'a']);
+  expect(sub.dirty).toBe(true);
+  expect(sub.planSotw(snapshot)).toBeUndefined(); // only a is wanted now, and the client holds it
+  expect(sub.concerns('b')).toBe(false);
+  sub.setNames(['a', 'b']);
+  sub.dirty = false;
+  sub.setNames(['a', '*']);
+  expect(sub.concerns('b')).toBe(false);
+});

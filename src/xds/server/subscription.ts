@@ -322,7 +322,7 @@ function sotwVersion(present: readonly EncodedResource[]): string {
   return version;
 }
 
-/** True when `list` (no duplicates, no "*") is exactly `set`; short lists are checked without building a set. */
+/** True when `list` names exactly the members of `set`, each once ("*" never matches); long lists are left to sameSet. */
 function sameNames(list: readonly string[], set: ReadonlySet<string>): boolean {
   if (list.length !== set.size || list.length > 16) return false;
   for (let i = 0; i < list.length; i++) {
