@@ -56,7 +56,7 @@ export interface GrpcStreamServerOptions {
   readonly methods: ReadonlyMap<string, BidiHandler>;
   /** Largest request message accepted, after decompression. */
   readonly maxReceiveBytes: number;
-  /** Connection-level trouble (a client speaking bad HTTP/2, a reset socket): the call ends, the server goes on. */
+  /** Connection-level trouble (a client speaking bad HTTP/2, a reset socket, a failed accept): reported; the server goes on. */
   readonly onSessionError?: (e: Error) => void;
 }
 
@@ -119,6 +119,7 @@ export function createGrpcStreamServer(options: GrpcStreamServerOptions): GrpcSt
         server.once('error', failed);
         server.listen(port, host.replace(/^\[(.*)\]$/, '$1'), () => {
           server.off('error', failed);
+          server.on('error', sessionError); // e.g. accept() out of file descriptors: reported, not fatal
           resolve(`${host}:${(server.address() as { port: number }).port}`);
         });
       }),
