@@ -59,18 +59,30 @@ export class WireReader {
     throw this.error('varint too long');
   }
 
-  bytes(): Buffer {
+  /** Passes over a length-delimited field and returns where its bytes start; they end at `pos`. */
+  span(): number {
     const end = this.limit();
     const start = this.pos;
     this.pos = end;
-    return this.buf.subarray(start, end);
+    return start;
+  }
+
+  /** True when the bytes from `start` to `pos` equal `bytes`, compared in place. */
+  spanEquals(start: number, bytes: Uint8Array): boolean {
+    return this.pos - start === bytes.length && this.buf.compare(bytes, 0, bytes.length, start, this.pos) === 0;
+  }
+
+  spanText(start: number): string {
+    return this.buf.toString('utf8', start, this.pos);
+  }
+
+  bytes(): Buffer {
+    const start = this.span();
+    return this.buf.subarray(start, this.pos);
   }
 
   string(): string {
-    const end = this.limit();
-    const start = this.pos;
-    this.pos = end;
-    return this.buf.toString('utf8', start, end);
+    return this.spanText(this.span());
   }
 
   skip(tag: number): void {

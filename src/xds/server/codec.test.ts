@@ -117,3 +117,13 @@ test('a truncated or malformed request is an error naming the message', () => {
   expect(() => decodeDiscoveryRequest(Buffer.from([0x0b]))).toThrow('DiscoveryRequest: unexpected wire type 3');
   expect(() => decodeDiscoveryRequest(Buffer.from([0x22, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]))).toThrow('DiscoveryRequest: varint too long');
 });
+
+test('a known type URL decodes to the interned constant, any other to its text', () => {
+  const other = 'type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig';
+  const known = decodeDiscoveryRequest(encode('envoy.service.discovery.v3.DiscoveryRequest', { type_url: typeUrl }));
+  expect(known.typeUrl).toBe(typeUrl);
+  expect(decodeDeltaDiscoveryRequest(encode('envoy.service.discovery.v3.DeltaDiscoveryRequest', { type_url: other })).typeUrl).toBe(other);
+  // same length as a known URL, one byte different
+  const near = typeUrl.slice(0, -1) + 'x';
+  expect(decodeDiscoveryRequest(encode('envoy.service.discovery.v3.DiscoveryRequest', { type_url: near })).typeUrl).toBe(near);
+});

@@ -106,9 +106,9 @@ const KNOWN_TYPE_URLS = PUSH_ORDER.map((t) => [Buffer.from(t), t] as const);
 
 /** The ADS type URLs come back as the constants themselves: every ACK carries one, and maps keyed by them then hash nothing new. */
 function typeUrl(r: WireReader): string {
-  const bytes = r.bytes();
-  for (const [known, t] of KNOWN_TYPE_URLS) if (bytes.length === known.length && bytes.equals(known)) return t;
-  return bytes.toString('utf8');
+  const start = r.span();
+  for (const [known, t] of KNOWN_TYPE_URLS) if (r.spanEquals(start, known)) return t;
+  return r.spanText(start);
 }
 
 /** `google.rpc.Status{code=1, message=2}`; details are not read. */
