@@ -8,6 +8,7 @@
  * @module
  */
 import type { Socket } from 'bun';
+import { MessageReader } from '../../src/xds/server/grpc-stream-server.ts';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 const enum Frame {
@@ -26,6 +27,8 @@ const PADDED = 0x8;
 /** Our receive window, per stream and per connection: large, topped up once half is used. */
 const RECV_WINDOW = 16 * 1024 * 1024;
 const MAX_FRAME = 16_384;
+/** Largest response read: the server splits responses at 4 MiB, so this only catches a broken stream. */
+const MAX_MESSAGE = 64 * 1024 * 1024;
 
 function frame(type: number, flags: number, stream: number, payload: Uint8Array = new Uint8Array()): Buffer {
   const b = Buffer.allocUnsafe(9 + payload.length);
@@ -58,10 +61,7 @@ export class GrpcH2Stream {
   /** Bytes the socket did not take yet (before connect, or under backpressure). */
   private out: Buffer[] = [];
   private inbuf: Buffer | undefined;
-  private grpcParts: Buffer[] = [];
-  private grpcPartsBytes = 0;
-  /** Bytes needed before the pending parts hold a whole message (5 while the prefix is incomplete). */
-  private grpcNeed = 0;
+  private readonly messages = new MessageReader(MAX_MESSAGE);
   private sendWindowConn = 65_535;
   private sendWindowStream = 65_535;
   private peerInitialWindow = 65_535;
@@ -234,29 +234,9 @@ export class GrpcH2Stream {
   }
 
   private onGrpcData(data: Buffer): void {
-    // Chunks of an incomplete message wait in a list and are joined once (a multi-MB response arrives
-    // in 16 KB frames; joining on every frame would be quadratic).
-    if (this.grpcParts.length > 0) {
-      this.grpcParts.push(data);
-      this.grpcPartsBytes += data.length;
-      if (this.grpcPartsBytes < this.grpcNeed) return;
-      data = Buffer.concat(this.grpcParts, this.grpcPartsBytes);
-      this.grpcParts = [];
-      this.grpcPartsBytes = 0;
-    }
-    let off = 0;
-    while (data.length - off >= 5) {
-      const len = data.readUInt32BE(off + 1);
-      if (data.length - off - 5 < len) break;
-      this.h.onMessage(data.subarray(off + 5, off + 5 + len));
-      off += 5 + len;
-      if (this.closed) return;
-    }
-    if (off < data.length) {
-      const rest = Buffer.from(data.subarray(off));
-      this.grpcParts = [rest];
-      this.grpcPartsBytes = rest.length;
-      this.grpcNeed = rest.length >= 5 ? 5 + rest.readUInt32BE(1) : 5;
-    }
+    const tooLarge = this.messages.push(data, (_compressed, message) => {
+      if (!this.closed) this.h.onMessage(message);
+    });
+    if (tooLarge) this.end(tooLarge);
   }
 }

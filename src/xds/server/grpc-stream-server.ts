@@ -220,8 +220,8 @@ class ServerCall implements BidiCall {
 
 /**
  * Splits a stream of DATA chunks into gRPC messages (1 flag byte, 4 length bytes, payload). A chunk
- * that holds whole messages, the usual case, is sliced without copying; a partial one is kept until
- * the message is complete and then joined once.
+ * that holds whole messages, the usual case, is sliced without copying; the parts of a message that
+ * spans chunks are copied (a transport may reuse its chunk buffers) and joined once it is complete.
  */
 export class MessageReader {
   private pending: Buffer[] = [];
@@ -235,7 +235,7 @@ export class MessageReader {
   push(chunk: Buffer, onMessage: (compressed: boolean, payload: Buffer) => void): string | undefined {
     let buf = chunk;
     if (this.pendingBytes > 0) {
-      this.pending.push(chunk);
+      this.pending.push(Buffer.from(chunk));
       this.pendingBytes += chunk.length;
       if (this.needed === 0 && this.pendingBytes >= 5) this.needed = 5 + Buffer.concat(this.pending, 5).readUInt32BE(1);
       if (this.needed === 0 || this.pendingBytes < this.needed) return this.tooLarge();
@@ -254,7 +254,7 @@ export class MessageReader {
       off = end;
     }
     if (off < buf.length) {
-      const rest = buf.subarray(off);
+      const rest = Buffer.from(buf.subarray(off));
       this.pending = [rest];
       this.pendingBytes = rest.length;
       this.needed = rest.length >= 5 ? 5 + rest.readUInt32BE(1) : 0;
