@@ -48,6 +48,16 @@ describe('bench scripts in --quick mode', () => {
     expect(r.json.results.timedOut).toEqual({ etcdWatch: 0, switchyardAds: 0 });
   }, 40_000);
 
+  test('transport-floor: every round got every reply back, over both transports', async () => {
+    const r = await runQuick('transport-floor');
+    expect(r.code, r.output).toBe(0);
+    expect(r.json.checks.converged, r.output).toBe(true);
+    expect(r.json.results.rows.map((row: any) => [row.transport, row.completed])).toEqual([
+      ['tcp', r.json.parameters.rounds],
+      ['http2', r.json.parameters.rounds],
+    ]);
+  }, 40_000);
+
   for (const script of ['s1-propagation', 's2-streams', 's3-cold-start', 's4-churn', 's5-cost']) {
     test(`${script}: exits 0, writes its JSON, every client converged`, async () => {
       const r = await runQuick(script);
