@@ -30,6 +30,7 @@ export class DeltaSession extends AdsSession<DeltaDiscoveryRequest> {
     const plan = sub.planDelta(this.deps.snapshot());
     if (!plan) return;
     const chunks = this.chunk(plan.typeUrl, plan.resources, (r) => r.deltaResource.length);
+    if (chunks.length === 1 && chunks[0] === plan.resources) return this.send(sub, plan);
     chunks.forEach((resources, i) => {
       const removed = i === chunks.length - 1 ? plan.removed : [];
       if (resources.length > 0 || removed.length > 0) this.send(sub, { ...plan, resources, removed });

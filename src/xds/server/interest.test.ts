@@ -37,6 +37,7 @@ test('the index names a stream for a change exactly when its subscription is con
         for (const name of names) {
           const affected = index.affected(new Map([[typeUrl, new Set([name])]]));
           for (const { id, sub: s } of subs) expect([protocol, step, name, id, affected.has(id)]).toEqual([protocol, step, name, id, s.concerns(name)]);
+          for (const part of affected.values()) expect([...part.get(typeUrl)!]).toEqual([name]);
         }
         // A change of several names hands each stream the ones that concern it (wildcard streams: all of them).
         const all = index.affected(new Map([[typeUrl, new Set(names)]]));

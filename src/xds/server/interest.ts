@@ -38,8 +38,17 @@ export class InterestIndex<S> {
    * coalesced many services, not the whole build.
    */
   affected(changes: ResourceChanges): Map<S, ResourceChanges> {
-    const out = new Map<S, Map<AdsTypeUrl, ReadonlySet<string>>>();
-    const partOf = (s: S) => getOrSet(out, s, () => new Map<AdsTypeUrl, ReadonlySet<string>>());
+    const out = new Map<S, ResourceChanges>();
+    if (changes.size === 1) {
+      const [typeUrl, names] = changes.entries().next().value!;
+      if (names.size === 1) {
+        // One name of one type, the usual push: the whole change is every affected stream's part.
+        for (const s of this.wildcards.get(typeUrl) ?? []) out.set(s, changes);
+        for (const s of this.named.get(typeUrl)?.get(names.values().next().value!) ?? []) out.set(s, changes);
+        return out;
+      }
+    }
+    const partOf = (s: S) => getOrSet(out, s, () => new Map<AdsTypeUrl, ReadonlySet<string>>()) as Map<AdsTypeUrl, ReadonlySet<string>>;
     for (const [typeUrl, names] of changes) {
       const wildcards = this.wildcards.get(typeUrl);
       for (const s of wildcards ?? []) partOf(s).set(typeUrl, names);

@@ -19,7 +19,8 @@ function lookup(versions: ReadonlyMap<string, string>): ResourceLookup {
 
 test('a Delta plan made from the changed names alone equals one made from every subscribed name', () => {
   let seed = 5;
-  const rand = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) % n);
+  // The high bits: an LCG's low bits repeat with short periods.
+  const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
   const only = new Subscription(TypeUrl.ClusterLoadAssignment);
   const all = new Subscription(TypeUrl.ClusterLoadAssignment);
   const versions = new Map<string, string>();
@@ -31,10 +32,15 @@ test('a Delta plan made from the changed names alone equals one made from every 
       only.updateDelta(sub, unsub);
       all.updateDelta(sub, unsub);
     } else {
-      const changed = new Set(Array.from({ length: 1 + rand(2) }, () => NAMES[rand(6)]!));
-      for (const name of changed) rand(3) === 0 ? versions.delete(name) : versions.set(name, `v${step}`);
-      only.touched(changed);
-      all.touched(new Set(NAMES));
+      // One or two builds before the plan; the sets are the snapshot's own, which a subscription must not write.
+      const builds = Array.from({ length: 1 + rand(2) }, () => new Set(Array.from({ length: 1 + rand(2) }, () => NAMES[rand(6)]!)));
+      const before = builds.map((changed) => [...changed]);
+      for (const changed of builds) {
+        for (const name of changed) rand(3) === 0 ? versions.delete(name) : versions.set(name, `v${step}`);
+        only.touched(changed);
+        all.touched(new Set(NAMES));
+      }
+      expect(builds.map((changed) => [...changed])).toEqual(before);
     }
     const snapshot = lookup(versions);
     expect(only.onlyRemovalsPending(snapshot)).toBe(all.onlyRemovalsPending(snapshot));

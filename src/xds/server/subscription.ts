@@ -50,8 +50,10 @@ export class Subscription {
   /**
    * While dirty only because snapshots changed: the subscribed names they changed. Everything else was
    * in sync when the last plan was made, so a plan need look only at these. Undefined: plan from scratch.
+   * Usually the snapshot's own set of changed names, shared and never written; copied before adding to it.
    */
-  private changedSince: Set<string> | undefined;
+  private changedSince: ReadonlySet<string> | undefined;
+  private ownsChangedSince = false;
   /** Bumped whenever what is wanted changes; keys the `present` memo. */
   private generation = 0;
   /**
@@ -265,9 +267,28 @@ export class Subscription {
 
   /** Snapshots changed these names of this type. */
   touched(names: ReadonlySet<string>): void {
-    if (!this.dirty) this.changedSince = new Set();
-    this.dirty = true;
-    if (this.changedSince) for (const name of names) if (this.names.has(name)) this.changedSince.add(name);
+    if (!this.dirty) {
+      this.dirty = true;
+      if (this.allSubscribed(names)) {
+        this.changedSince = names;
+        this.ownsChangedSince = false;
+        return;
+      }
+      this.changedSince = new Set();
+      this.ownsChangedSince = true;
+    }
+    if (!this.changedSince) return;
+    let own = this.changedSince as Set<string>;
+    if (!this.ownsChangedSince) {
+      own = this.changedSince = new Set(this.changedSince);
+      this.ownsChangedSince = true;
+    }
+    for (const name of names) if (this.names.has(name)) own.add(name);
+  }
+
+  private allSubscribed(names: ReadonlySet<string>): boolean {
+    for (const name of names) if (!this.names.has(name)) return false;
+    return true;
   }
 
   private changed(): void {
