@@ -14,7 +14,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { now } from './lib/clock.ts';
-import { startFleet, type Protocol } from './lib/load.ts';
+import { ackMode, startFleet, type Protocol } from './lib/load.ts';
 import { writeResults } from './lib/machine.ts';
 import { BASE_PORT, instanceKey } from './lib/registry.ts';
 import { deadline, failer, intFlag, round, startStack } from './lib/stack.ts';
@@ -52,6 +52,7 @@ const params = {
   changeTimeoutMs: intFlag(fail, 'change-timeout-ms', flags['change-timeout-ms']),
   pushDebounceMs: 0,
   clients: 'proxyless-style (LDS→RDS→CDS→EDS for bench-svc, ACK every response), one HTTP/2 connection each, one load process',
+  acks: ackMode(),
   pinned: false,
 };
 for (const p of params.protocols) if (p !== 'sotw' && p !== 'delta') fail(`--protocols: unknown protocol ${p}`);
@@ -199,7 +200,7 @@ function report(): void {
     return r ? [{ ...t, protocol: 'delta', measuredP50: r.addedOverEtcd.p50, measuredP99: r.addedOverEtcd.p99, met: r.addedOverEtcd.p50 <= t.p50 && r.addedOverEtcd.p99 <= t.p99 }] : [];
   });
   const converged = runs.every((r) => r.timedOut === 0 && r.measured > 0 && r.streamErrors === 0);
-  console.log(`\nS1 propagation: etcd write -> all N clients hold the new endpoints, ms (debounce 0; ${params.changes} changes per row)`);
+  console.log(`\nS1 propagation: etcd write -> all N clients hold the new endpoints, ms (debounce 0; ${params.changes} changes per row; ACKs ${params.acks})`);
   console.log(
     formatTable(
       ['protocol', 'N', 'etcd p50', 'etcd p99', 'all p50', 'all p99', 'all max', 'added p50', 'added p99', 'median-client p50', 'built p50', 'last EDS written p50', 'CP cpu s', 'load cpu s'],

@@ -6,6 +6,12 @@
  * LDS→RDS→CDS→EDS chain and, for endpoints, the sorted port list (decoded once per distinct resource
  * content: Delta per name@version, SotW per content hash, then shared by every client).
  *
+ * ACKs (`--acks deferred`, the default) are written once the generator's sockets have been quiet for
+ * 0.5 ms, or 50 ms after the oldest waiting one: real clients each write their ACK on their own CPU, so
+ * one client's ACK never delays another's read, while here 1,000 clients share one core and the ACK
+ * writes would be about a third of its work. A client that sends a request first writes its waiting
+ * ACKs, so its messages stay in order. `--acks immediate` writes each ACK as its response is read.
+ *
  * Subscription modes (per `add` command):
  *   proxyless  like a gRPC client: LDS for each of its services, then RDS, CDS, EDS for the names each
  *              resource references (the Listener's route, the route's cluster, the cluster's EDS name);
@@ -65,8 +71,9 @@ const argv = process.argv;
 const address = argv.includes('--xds') ? argv[argv.indexOf('--xds') + 1] : undefined;
 /** `raw`: lib/h2.ts (default, lean); `http2`: node:http2 (to cross-check the raw client). */
 const transport = argv.includes('--transport') ? argv[argv.indexOf('--transport') + 1] : 'raw';
-if (!address || (transport !== 'raw' && transport !== 'http2')) {
-  process.stderr.write('usage: bun bench/lib/load-client.ts --xds HOST:PORT [--transport raw|http2]\n');
+const acks = argv.includes('--acks') ? argv[argv.indexOf('--acks') + 1] : 'deferred';
+if (!address || (transport !== 'raw' && transport !== 'http2') || (acks !== 'deferred' && acks !== 'immediate')) {
+  process.stderr.write('usage: bun bench/lib/load-client.ts --xds HOST:PORT [--transport raw|http2] [--acks deferred|immediate]\n');
   process.exit(2);
 }
 
@@ -221,8 +228,24 @@ class Client {
     this.onReady?.();
   }
 
+  /** ACKs waiting for the generator's sockets to go quiet (`--acks deferred`). */
+  private readonly waitingAcks: Uint8Array[] = [];
+
   private write(msg: Uint8Array): void {
+    this.writeAcks();
     this.conn?.send(msg);
+  }
+
+  private ack(msg: Uint8Array): void {
+    totals.acks++;
+    if (acks === 'immediate') return void this.conn?.send(msg);
+    this.waitingAcks.push(msg);
+    ackQueue.add(this);
+  }
+
+  writeAcks(): void {
+    for (const m of this.waitingAcks) this.conn?.send(m);
+    this.waitingAcks.length = 0;
   }
 
   /** Subscribes `typeUrl` to more names (an empty first list is wildcard). */
@@ -293,6 +316,7 @@ class Client {
   }
 
   private onMessage(msg: Uint8Array): void {
+    ackQueue.lastReadAt = performance.now();
     totals.bytes += msg.length + 5;
     try {
       if (this.protocol === 'sotw') this.onSotw(msg);
@@ -310,8 +334,7 @@ class Client {
     if (!st) return;
     st.version = r.versionInfo;
     st.nonce = r.nonce;
-    this.write(encodeSotwRequest({ typeUrl: r.typeUrl, names: st.names, versionInfo: r.versionInfo, nonce: r.nonce }));
-    totals.acks++;
+    this.ack(encodeSotwRequest({ typeUrl: r.typeUrl, names: st.names, versionInfo: r.versionInfo, nonce: r.nonce }));
     switch (r.typeUrl) {
       case LDS:
         return this.want(RDS, r.resources.map(listenerRouteName).filter((n): n is string => !!n));
@@ -337,8 +360,7 @@ class Client {
     const t = now();
     const r = readDeltaResponse(msg);
     count(r.typeUrl);
-    this.write(encodeDeltaRequest({ typeUrl: r.typeUrl, nonce: r.nonce }));
-    totals.acks++;
+    this.ack(encodeDeltaRequest({ typeUrl: r.typeUrl, nonce: r.nonce }));
     switch (r.typeUrl) {
       case LDS:
         return this.want(RDS, r.resources.map((x) => listenerRouteName(x.body)).filter((n): n is string => !!n));
@@ -380,6 +402,30 @@ class Client {
 }
 
 const EMPTY: Endpoints = { sig: '' };
+
+/** Clients with ACKs waiting, written together once reads pause (see the module comment). */
+const ackQueue = {
+  clients: new Set<Client>(),
+  lastReadAt: 0,
+  oldestAt: 0,
+  timer: undefined as ReturnType<typeof setTimeout> | undefined,
+  add(c: Client): void {
+    this.clients.add(c);
+    if (this.timer) return;
+    this.oldestAt = performance.now();
+    this.timer = setTimeout(() => this.check(), 1);
+  },
+  check(): void {
+    const t = performance.now();
+    if (t - this.lastReadAt < 0.5 && t - this.oldestAt < 50) {
+      this.timer = setTimeout(() => this.check(), 1);
+      return;
+    }
+    this.timer = undefined;
+    for (const c of this.clients) c.writeAcks();
+    this.clients.clear();
+  },
+};
 
 function count(typeUrl: string): void {
   const k = SHORT[typeUrl] ?? typeUrl;

@@ -50,6 +50,14 @@ export interface Fleet {
   stop(): Promise<void>;
 }
 
+/**
+ * How the load generators write ACKs: `deferred` (until their sockets are quiet; load-client.ts says why) unless
+ * SWITCHYARD_BENCH_ACKS=immediate.
+ */
+export function ackMode(): 'deferred' | 'immediate' {
+  return process.env.SWITCHYARD_BENCH_ACKS === 'immediate' ? 'immediate' : 'deferred';
+}
+
 export function startFleet(o: { xds: string; processes: number; core?: number; pin: boolean; onUnexpectedExit: (why: string) => void }): Fleet {
   const script = path.join(import.meta.dir, 'load-client.ts');
   // SWITCHYARD_BENCH_PROFILE_LOAD=<dir>: CPU profiles of the load processes (to check the generator is not the bottleneck).
@@ -58,7 +66,7 @@ export function startFleet(o: { xds: string; processes: number; core?: number; p
   // SWITCHYARD_BENCH_TRANSPORT=http2: clients on node:http2 instead of the bare lib/h2.ts (a cross-check).
   const transport = process.env.SWITCHYARD_BENCH_TRANSPORT === 'http2' ? 'http2' : 'raw';
   const processes = Array.from({ length: o.processes }, (_, i) =>
-    spawnJsonChild([process.execPath, ...prof, script, '--xds', o.xds, '--transport', transport], {
+    spawnJsonChild([process.execPath, ...prof, script, '--xds', o.xds, '--transport', transport, '--acks', ackMode()], {
       name: `load-${i}`,
       core: o.core ?? 1,
       pin: o.pin,

@@ -27,10 +27,10 @@ const root = path.join(import.meta.dir, '..', '..');
 const resultsDir = mkdtempSync(path.join(tmpdir(), 'switchyard-bench-smoke-'));
 afterAll(() => rmSync(resultsDir, { recursive: true, force: true }));
 
-async function runQuick(script: string): Promise<{ code: number; output: string; json: any }> {
+async function runQuick(script: string, env: Record<string, string> = {}): Promise<{ code: number; output: string; json: any }> {
   const proc = Bun.spawn([process.execPath, path.join(root, 'bench', `${script}.ts`), '--quick'], {
     cwd: root,
-    env: { ...process.env, SWITCHYARD_BENCH_RESULTS: resultsDir },
+    env: { ...process.env, SWITCHYARD_BENCH_RESULTS: resultsDir, ...env },
     stdout: 'pipe',
     stderr: 'pipe',
   });
@@ -46,6 +46,13 @@ describe('bench scripts in --quick mode', () => {
     expect(r.code, r.output).toBe(0);
     expect(r.json.results.measured).toBeGreaterThan(0);
     expect(r.json.results.timedOut).toEqual({ etcdWatch: 0, switchyardAds: 0 });
+  }, 40_000);
+
+  test('s1-propagation with each ACK written as its response is read: every client converged', async () => {
+    const r = await runQuick('s1-propagation', { SWITCHYARD_BENCH_ACKS: 'immediate' });
+    expect(r.code, r.output).toBe(0);
+    expect(r.json.parameters.acks).toBe('immediate');
+    expect(r.json.checks.converged, r.output).toBe(true);
   }, 40_000);
 
   test('transport-floor: every round got every reply back, over both transports', async () => {
