@@ -9,7 +9,7 @@
  * ACKs (`--acks deferred`, the default) are written once the generator's sockets have been quiet for
  * 0.5 ms, or 50 ms after the oldest waiting one: real clients each write their ACK on their own CPU, so
  * one client's ACK never delays another's read, while here 1,000 clients share one core and the ACK
- * writes would be about a third of its work. A client that sends a request first writes its waiting
+ * writes were about 40% of its CPU. A client that sends a request first writes its waiting
  * ACKs, so its messages stay in order. `--acks immediate` writes each ACK as its response is read.
  *
  * Subscription modes (per `add` command):
