@@ -227,7 +227,7 @@ const overall: Summary = summarize(steady.flatMap((e) => e.latencyMs ?? []));
 const commit: Summary = summarize(steady.flatMap((e) => e.commitMs ?? []));
 const afterCommit: Summary = summarize(steady.flatMap((e) => (e.latencyMs !== undefined && e.commitMs !== undefined ? Math.max(0, e.latencyMs - e.commitMs) : [])));
 const cpuAvg = cpuTotal / writerWallS;
-const steadyWindows = windows.filter((w) => w.endS * 1000 > params.warmupS * 1000 + params.windowS * 1000 - 1);
+const steadyWindows = windows.filter((w) => w.endS - params.windowS >= params.warmupS);
 const rssFirst = steadyWindows[0]?.rss ?? windows[0]?.rss ?? cp.ready.rss;
 const rssLast = windows.at(-1)?.rss ?? cpFinal.rss;
 const rssDrift = (rssLast - rssFirst) / rssFirst;

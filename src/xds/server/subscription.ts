@@ -278,11 +278,11 @@ export class Subscription {
       this.ownsChangedSince = true;
     }
     if (!this.changedSince) return;
-    let own = this.changedSince as Set<string>;
     if (!this.ownsChangedSince) {
-      own = this.changedSince = new Set(this.changedSince);
+      this.changedSince = new Set(this.changedSince);
       this.ownsChangedSince = true;
     }
+    const own = this.changedSince as Set<string>;
     for (const name of names) if (this.names.has(name)) own.add(name);
   }
 
@@ -358,4 +358,3 @@ function sameSet(a: ReadonlySet<string>, b: ReadonlySet<string>): boolean {
   for (const x of a) if (!b.has(x)) return false;
   return true;
 }
-
