@@ -1,6 +1,6 @@
 import type { Instance } from '../../catalog/model.ts';
 import type { RoutePolicy } from '../../catalog/route-policy.ts';
-import { buildSubsetAssignments, buildSubsetClusters } from './subsets.ts';
+import { buildSubsetClusters, subsetMembers, type AssignmentMembers } from './subsets.ts';
 import { buildEdsCluster } from './cluster.ts';
 import { buildLoadAssignment } from './endpoint.ts';
 import { buildApiListener } from './listener.ts';
@@ -24,5 +24,10 @@ export function buildServiceChain(name: string, policy?: RoutePolicy): BuiltReso
 
 /** The endpoint assignments: the service's and one per subset in use. */
 export function buildServiceAssignments(name: string, instances: readonly Instance[], policy?: RoutePolicy): BuiltResource[] {
-  return [buildLoadAssignment(name, instances), ...buildSubsetAssignments(name, policy, instances)];
+  return serviceAssignmentMembers(name, instances, policy).map((m) => buildLoadAssignment(m.clusterName, m.instances));
+}
+
+/** What each of the service's assignments holds: the service's own first, then one per subset in use. */
+export function serviceAssignmentMembers(name: string, instances: readonly Instance[], policy?: RoutePolicy): AssignmentMembers[] {
+  return [{ clusterName: name, instances }, ...subsetMembers(name, policy, instances)];
 }

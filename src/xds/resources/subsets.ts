@@ -37,4 +37,14 @@ export const buildSubsetClusters = (service: string, policy: RoutePolicy | undef
  * assignment (calls routed to it fail UNAVAILABLE until one appears).
  */
 export const buildSubsetAssignments = (service: string, policy: RoutePolicy | undefined, instances: readonly Instance[]): BuiltResource[] =>
-  subsetsInUse(policy).map((s) => buildLoadAssignment(subsetClusterName(service, s.name), selectSubset(instances, s)));
+  subsetMembers(service, policy, instances).map((m) => buildLoadAssignment(m.clusterName, m.instances));
+
+/** An assignment's cluster and the instances it holds. */
+export interface AssignmentMembers {
+  readonly clusterName: string;
+  readonly instances: readonly Instance[];
+}
+
+/** The members of each subset in use, in the policy's order. */
+export const subsetMembers = (service: string, policy: RoutePolicy | undefined, instances: readonly Instance[]): AssignmentMembers[] =>
+  subsetsInUse(policy).map((s) => ({ clusterName: subsetClusterName(service, s.name), instances: selectSubset(instances, s) }));

@@ -29,8 +29,13 @@ export function encodeResource(resource: BuiltResource, versionSalt = ''): Encod
   if (errors.length > 0) {
     throw new SwitchyardError(Code.InvalidArgument, formatValidationErrors(resource.name, resource.typeUrl, errors));
   }
+  return encodedFrom(resource.typeUrl, resource.name, bytes, versionSalt);
+}
+
+/** A resource from bytes already encoded and validated: its version and its Any and Delta forms. */
+export function encodedFrom(typeUrl: AdsTypeUrl, name: string, bytes: Uint8Array, versionSalt = ''): EncodedResource {
   const version = versionSalt ? contentHash(bytes, versionSalt) : contentHash(bytes);
-  return new OneBuffer(resource.typeUrl, resource.name, version, encodeDeltaResource(resource.name, version, encodeAny(resource.typeUrl, bytes)));
+  return new OneBuffer(typeUrl, name, version, encodeDeltaResource(name, version, encodeAny(typeUrl, bytes)));
 }
 
 /**

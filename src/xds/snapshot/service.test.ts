@@ -1,9 +1,11 @@
 import { describe, expect, test } from 'bun:test';
 import { makeInstance } from '../../../test/fixtures/catalog.ts';
-import { decodeMessage } from '../proto.ts';
+import { decodeMessage, encodeMessage } from '../proto.ts';
+import { buildLoadAssignment } from '../resources/endpoint.ts';
 import { TypeUrl } from '../type-urls.ts';
 import { validateResource } from '../validate/index.ts';
-import { encodeService } from './service.ts';
+import { parseRoutePolicy } from '../../catalog/route-policy.ts';
+import { createServiceEncoder, encodeService } from './service.ts';
 
 const decodeAll = (name: string, instances = [makeInstance(name, 5001)]) =>
   Object.fromEntries(encodeService(name, instances).map((r) => [r.typeUrl, decodeMessage(r.typeUrl, r.bytes)]));
@@ -118,5 +120,31 @@ describe('endpoint assignment: localities, priorities, draining', () => {
       makeInstance('s', 2, { draining: true, host: '::1' }),
     ];
     for (const r of encodeService('s', instances)) expect(validateResource(r.typeUrl, r.bytes)).toEqual([]);
+  });
+});
+
+describe('createServiceEncoder', () => {
+  test('an endpoint change re-validates only the new instances, and a bad one is refused every time it is offered', () => {
+    const encode = createServiceEncoder();
+    const a = makeInstance('s', 1);
+    encode('s', [a]);
+    const bad = makeInstance('s', 70_000);
+    for (let attempt = 0; attempt < 2; attempt++) {
+      expect(() => encode('s', [a, bad])).toThrow('lb_endpoints[1].endpoint.address.socket_address.port_value [uint32.lte]');
+    }
+    const good = makeInstance('s', 2);
+    const cla = encode('s', [a, good]).find((r) => r.typeUrl === TypeUrl.ClusterLoadAssignment)!;
+    expect(cla.version).toBe(encodeService('s', [a, good]).find((r) => r.typeUrl === TypeUrl.ClusterLoadAssignment)!.version);
+  });
+
+  test('subset assignments hold the instances their selectors pick, from the service\'s own validated ones', () => {
+    const parsed = parseRoutePolicy('/switchyard/routes/s', JSON.stringify({ subsets: { v2: { version: 'v2' } }, routes: [{ to: 'v2' }] }));
+    if (!parsed.ok) throw new Error(parsed.errors.join('; '));
+    const policy = parsed.value;
+    const v1 = makeInstance('s', 1, { version: 'v1' });
+    const v2 = makeInstance('s', 2, { version: 'v2' });
+    const rs = createServiceEncoder()('s', [v1, v2], policy);
+    const subset = rs.find((r) => r.typeUrl === TypeUrl.ClusterLoadAssignment && r.name === 's/v2')!;
+    expect(Buffer.from(subset.bytes).equals(encodeMessage(TypeUrl.ClusterLoadAssignment, buildLoadAssignment('s/v2', [v2]).message))).toBe(true);
   });
 });

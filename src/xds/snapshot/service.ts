@@ -1,8 +1,9 @@
 import type { Instance } from '../../catalog/model.ts';
 import type { RoutePolicy } from '../../catalog/route-policy.ts';
-import { buildServiceAssignments, buildServiceChain } from '../resources/service.ts';
+import { buildServiceChain, serviceAssignmentMembers } from '../resources/service.ts';
 import { TypeUrl } from '../type-urls.ts';
-import { encodeResource, type EncodedResource } from './encoded.ts';
+import { encodeAssignment, knownFrom } from './assignment.ts';
+import { encodedFrom, encodeResource, type EncodedResource } from './encoded.ts';
 
 export type ServiceEncoder = ((name: string, instances: readonly Instance[], policy?: RoutePolicy) => EncodedResource[]) & {
   /** Drops what is kept for a service that went away. */
@@ -17,11 +18,20 @@ export function encodeServiceChain(name: string, policy?: RoutePolicy): EncodedR
 /**
  * Encodes a service's assignments given its encoded chain. Each assignment's version folds in its
  * cluster's version, so a changed cluster always gets its endpoints sent again and Envoy never stays
- * warming (xds-notes §4.1).
+ * warming (xds-notes §4.1). `known` says which instances were validated before (see encodeAssignment).
  */
-function encodeAssignments(chain: readonly EncodedResource[], name: string, instances: readonly Instance[], policy?: RoutePolicy): EncodedResource[] {
+function encodeAssignments(
+  chain: readonly EncodedResource[],
+  name: string,
+  instances: readonly Instance[],
+  policy: RoutePolicy | undefined,
+  known?: (i: Instance) => boolean,
+): EncodedResource[] {
   const clusterVersions = new Map(chain.filter((r) => r.typeUrl === TypeUrl.Cluster).map((r) => [r.name, r.version]));
-  return buildServiceAssignments(name, instances, policy).map((r) => encodeResource(r, clusterVersions.get(r.name) ?? ''));
+  // Subsets hold instances of the service's own assignment, which comes first and validates them.
+  return serviceAssignmentMembers(name, instances, policy).map(({ clusterName, instances: members }, n) =>
+    encodedFrom(TypeUrl.ClusterLoadAssignment, clusterName, encodeAssignment(clusterName, members, n === 0 ? known : () => true), clusterVersions.get(clusterName) ?? ''),
+  );
 }
 
 /** Encodes a service's resources from scratch. */
@@ -31,15 +41,20 @@ export const encodeService: ServiceEncoder = (name, instances, policy) => {
 };
 
 /**
- * An encoder that keeps each service's encoded chain while its policy stays the same, so an endpoint
- * change encodes (and validates) only the assignments. `forget` drops a service that went away.
+ * An encoder that keeps, per service, its encoded chain while its policy stays the same, so an
+ * endpoint change encodes only the assignments, and the instances it last encoded, so only new ones
+ * are validated. `forget` drops a service that went away.
  */
 export function createServiceEncoder(): ServiceEncoder {
-  const chains = new Map<string, { policy: RoutePolicy | undefined; chain: EncodedResource[] }>();
+  const kept = new Map<string, { policy: RoutePolicy | undefined; chain: EncodedResource[]; instances: readonly Instance[] }>();
   const encoder: ServiceEncoder = (name, instances, policy) => {
-    let cached = chains.get(name);
-    if (!cached || cached.policy !== policy) chains.set(name, (cached = { policy, chain: encodeServiceChain(name, policy) }));
-    return [...cached.chain, ...encodeAssignments(cached.chain, name, instances, policy)];
+    let k = kept.get(name);
+    const known = k && knownFrom(k.instances)(instances);
+    if (!k || k.policy !== policy) k = { policy, chain: encodeServiceChain(name, policy), instances: [] };
+    const assignments = encodeAssignments(k.chain, name, instances, policy, known);
+    k.instances = instances;
+    kept.set(name, k);
+    return [...k.chain, ...assignments];
   };
-  return Object.assign(encoder, { forget: (name: string) => void chains.delete(name) });
+  return Object.assign(encoder, { forget: (name: string) => void kept.delete(name) });
 }
