@@ -1,5 +1,5 @@
 import { applyEvents, indexOwners, replaceScope, type CatalogUpdate } from '../catalog/apply.ts';
-import { emptyCatalog, type Catalog, type CatalogEvent } from '../catalog/model.ts';
+import { emptyCatalog, type Catalog, type CatalogEvent, type Instance } from '../catalog/model.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { KeyReader } from './formats/format.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.ts';
@@ -67,7 +67,7 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
     const d = reader.read(prefix, entry);
     switch (d.kind) {
       case 'instance':
-        return { type: 'upsert', instance: d.instance };
+        return { type: 'upsert', instance: withHeldName(d.instance) };
       case 'policy':
         return { type: 'policy', key: entry.key, service: d.service, policy: d.policy, revision: entry.modRevision };
       case 'ignore':
@@ -77,6 +77,15 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
         logger.warn(`rejected ${reader.noun}`, { key: entry.key, reason: d.reason, revision: entry.modRevision });
         return { type: 'reject', rejection: { key: entry.key, reason: d.reason, revision: entry.modRevision } };
     }
+  };
+
+  /**
+   * The instance with the very name string the catalog holds for its service: each watch event decodes
+   * a fresh copy of the name, and under churn every instance would come to keep one of its own.
+   */
+  const withHeldName = (i: Instance): Instance => {
+    const held = state.current().services.get(i.service)?.name;
+    return held === undefined ? i : { ...i, service: held };
   };
 
   const sink: RegistrySink = {
