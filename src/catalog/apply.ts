@@ -97,15 +97,18 @@ export function applyEvents(
  * Replaces what a catalog holds for the keys in one scope (one watched prefix) with an authoritative
  * listing of that scope, as after an etcd list; keys outside the scope are untouched. Only what differs
  * is reported as changed, and a key that is now rejected keeps its last valid instance.
+ * `listedKeys`, when given, is every key the listing holds: `events` may then leave out the keys the
+ * catalog already holds at the listed revision, and those are kept as they are.
  */
 export function replaceScope(
   previous: Catalog,
   events: readonly CatalogEvent[],
   revision: number,
   inScope: (key: string) => boolean,
+  listedKeys?: ReadonlySet<string>,
 ): CatalogUpdate {
   const removals: CatalogEvent[] = [];
-  const unlisted = unlistedIn(events, inScope);
+  const unlisted = listedKeys ? (key: string) => inScope(key) && !listedKeys.has(key) : unlistedIn(events, inScope);
   let heldInScope = false;
   const visit = (key: string) => (heldInScope ||= inScope(key)) && unlisted(key);
   for (const s of previous.services.values()) {

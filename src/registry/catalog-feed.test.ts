@@ -39,3 +39,56 @@ test('rejections are counted and listed; a placeholder key registers nothing', (
   feed.sink.apply([{ type: 'put', entry: entry('/s/a/', 3) }]);
   expect(state.current().services.get('a')?.instances).toHaveLength(1);
 });
+
+test('a re-list decodes only the keys whose revision changed: the rest stay the very same instances, unlisted keys go', () => {
+  const changes: string[][] = [];
+  const state = createCatalogState((u) => changes.push([...u.changed].sort()));
+  const feed = createCatalogFeed({ prefix: '/s/', reader: registrations(plainFormat), logger: silentLogger, state });
+  feed.sink.reset([entry('/s/a/127.0.0.1:1', 1), entry('/s/a/127.0.0.1:2', 2), entry('/s/b/127.0.0.1:3', 3), entry('/s/a/bad', 4)], 4);
+  const [kept] = state.current().services.get('a')!.instances;
+  expect(feed.stats().rejectedTotal).toBe(1);
+
+  // :1 as it was, :2 rewritten with a weight, b's key gone, c new, the bad key as it was
+  feed.sink.reset([entry('/s/a/127.0.0.1:1', 1), entry('/s/a/127.0.0.1:2', 7, '{"weight":3}'), entry('/s/c/127.0.0.1:4', 8), entry('/s/a/bad', 4)], 8);
+  expect(changes.at(-1)).toEqual(['a', 'b', 'c']);
+  const a = state.current().services.get('a')!.instances;
+  expect(a[0]).toBe(kept!);
+  expect(a.map((i) => [i.port, i.weight])).toEqual([[1, 1], [2, 3]]);
+  expect(state.current().services.has('b')).toBe(false);
+  expect([...state.current().rejected.keys()]).toEqual(['/s/a/bad']);
+  // the unchanged bad key was not decoded (and counted) again
+  expect(feed.stats().rejectedTotal).toBe(1);
+
+  // an identical re-list changes nothing
+  feed.sink.reset([entry('/s/a/127.0.0.1:1', 1), entry('/s/a/127.0.0.1:2', 7, '{"weight":3}'), entry('/s/c/127.0.0.1:4', 8), entry('/s/a/bad', 4)], 9);
+  expect(changes.at(-1)).toEqual([]);
+});
+
+test('events after a re-list find the keys it added and forget those it removed', () => {
+  const state = createCatalogState(() => {});
+  const feed = createCatalogFeed({ prefix: '/s/', reader: registrations(plainFormat), logger: silentLogger, state });
+  feed.sink.reset([entry('/s/a/127.0.0.1:1', 1), entry('/s/b/127.0.0.1:2', 2)], 2);
+  feed.sink.apply([{ type: 'put', entry: entry('/s/a/127.0.0.1:3', 3) }]); // the key index exists from here on
+  feed.sink.reset([entry('/s/a/127.0.0.1:1', 1), entry('/s/a/127.0.0.1:3', 3), entry('/s/c/127.0.0.1:4', 4)], 4);
+  feed.sink.apply([{ type: 'delete', key: '/s/c/127.0.0.1:4', modRevision: 5 }]);
+  feed.sink.apply([{ type: 'delete', key: '/s/b/127.0.0.1:2', modRevision: 6 }]);
+  expect([...state.current().services.keys()]).toEqual(['a']);
+  expect(state.current().services.get('a')!.instances.map((i) => i.port)).toEqual([1, 3]);
+});
+
+test('a reset leaves the keys changed since its revision as they are: not reverted, not removed, not brought back', () => {
+  const state = createCatalogState(() => {});
+  const feed = createCatalogFeed({ prefix: '/s/', reader: registrations(plainFormat), logger: silentLogger, state });
+  feed.sink.reset([entry('/s/a/127.0.0.1:1', 1), entry('/s/a/127.0.0.1:2', 2), entry('/s/a/127.0.0.1:4', 3)], 3);
+  // applied live while a list at revision 3 was read: :2 rewritten, :3 added, :4 deleted
+  feed.sink.apply([{ type: 'put', entry: entry('/s/a/127.0.0.1:2', 5, '{"weight":9}') }]);
+  feed.sink.apply([{ type: 'put', entry: entry('/s/a/127.0.0.1:3', 6) }]);
+  feed.sink.apply([{ type: 'delete', key: '/s/a/127.0.0.1:4', modRevision: 7 }]);
+  const listing = [entry('/s/a/127.0.0.1:1', 1), entry('/s/a/127.0.0.1:2', 2), entry('/s/a/127.0.0.1:4', 3)];
+  feed.sink.reset(listing, 3, new Set(['/s/a/127.0.0.1:2', '/s/a/127.0.0.1:3', '/s/a/127.0.0.1:4']));
+  expect(state.current().services.get('a')!.instances.map((i) => [i.port, i.weight, i.revision])).toEqual([
+    [1, 1, 1],
+    [2, 9, 5],
+    [3, 1, 6],
+  ]);
+});

@@ -10,11 +10,21 @@ import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.t
  */
 export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
   let catalog: Catalog = emptyCatalog;
-  /** Key → service; dropped by a list (100k keys at a cold start) and rebuilt by the next event that needs it. */
+  /**
+   * Key → service; dropped by a list that changes many services (100k keys at a cold start) and rebuilt
+   * by the next event that needs it, kept up to date otherwise.
+   */
   let owners: Map<string, string> | undefined = new Map();
   const ownerOf = (key: string) => (owners ??= indexOwners(catalog)).get(key);
   return {
     current: (): Catalog => catalog,
+    /** True when the catalog holds what `key` said at `modRevision`: its instance, or its rejection. */
+    holds(key: string, modRevision: number): boolean {
+      if (catalog.rejected.get(key)?.revision === modRevision) return true;
+      const service = ownerOf(key);
+      const instances = service === undefined ? undefined : catalog.services.get(service)?.instances;
+      return instances !== undefined && instanceWithKey(instances, key)?.revision === modRevision;
+    },
     apply(events: readonly CatalogEvent[]): void {
       const update = applyEvents(catalog, events, ownerOf);
       catalog = update.catalog;
@@ -25,13 +35,36 @@ export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
       }
       onUpdate(update);
     },
-    replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean): void {
-      const update = replaceScope(catalog, events, revision, inScope);
+    replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean, listedKeys?: ReadonlySet<string>): void {
+      const before = catalog;
+      const update = replaceScope(catalog, events, revision, inScope, listedKeys);
       catalog = update.catalog;
-      owners = undefined;
+      if (owners && update.changed.size <= OWNERS_UPDATED_UP_TO) {
+        for (const name of update.changed) {
+          for (const i of before.services.get(name)?.instances ?? []) if (owners.get(i.key) === name) owners.delete(i.key);
+          for (const i of catalog.services.get(name)?.instances ?? []) owners.set(i.key, name);
+        }
+      } else owners = undefined;
       onUpdate(update);
     },
   };
+}
+
+/** A list that changes more services than this rebuilds the key index when next needed instead of editing it. */
+const OWNERS_UPDATED_UP_TO = 1_000;
+
+/** The instance with `key` in a service's instances, which are sorted by key. */
+function instanceWithKey(instances: readonly Instance[], key: string): Instance | undefined {
+  let lo = 0;
+  let hi = instances.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = instances[mid]!.key;
+    if (k === key) return instances[mid];
+    if (k < key) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return undefined;
 }
 
 export type CatalogState = ReturnType<typeof createCatalogState>;
@@ -60,7 +93,7 @@ export interface FeedStats {
 export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes = [prefix] }: CatalogFeedOptions) {
   const stats: FeedStats = { prefix, rejectedTotal: 0, status: { state: 'connecting', since: Date.now(), revision: 0 } };
   const longer = allPrefixes.filter((p) => p.length > prefix.length && p.startsWith(prefix));
-  const inScope = (key: string) => key.startsWith(prefix) && !longer.some((p) => key.startsWith(p));
+  const inScope = longer.length === 0 ? (key: string) => key.startsWith(prefix) : (key: string) => key.startsWith(prefix) && !longer.some((p) => key.startsWith(p));
 
   const decode = (entry: RawEntry): CatalogEvent | undefined => {
     if (!inScope(entry.key)) return undefined;
@@ -89,9 +122,19 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
   };
 
   const sink: RegistrySink = {
-    reset(entries, revision) {
-      const events = entries.map(decode).filter((e) => e !== undefined);
-      state.replaceScope(events, revision, inScope);
+    reset(entries, revision, since) {
+      // A re-list (after a reconnect, or the periodic resync) finds nearly every key as it was: only
+      // the keys whose revision the catalog does not hold are decoded and applied. Keys in `since`
+      // already hold what they became after the list; they stay as they are.
+      const mine = entries.filter((e) => inScope(e.key) && !since?.has(e.key));
+      const changed = mine.filter((e) => !state.holds(e.key, e.modRevision));
+      const events = changed.map(decode).filter((e) => e !== undefined);
+      let listedKeys: Set<string> | undefined;
+      if (changed.length < mine.length || since) {
+        listedKeys = new Set(mine.map((e) => e.key));
+        for (const key of since ?? []) listedKeys.add(key);
+      }
+      state.replaceScope(events, revision, inScope, listedKeys);
     },
     apply(changes: readonly RawChange[]) {
       const events = changes

@@ -59,8 +59,14 @@ export const DEFAULT_PAGING: Paging = { pageSize: 1_000, pageBytes: 8 * 1024 * 1
 /**
  * Every key under `prefix`, page by page, all pages at the first page's revision (linearizable reads).
  * etcd counts the whole remaining range for every page, so pages are sized by bytes, not kept small.
+ * `between`, when given, is awaited between pages.
  */
-export async function listPrefix(read: ReadRange, prefix: string, paging: Paging): Promise<{ entries: RawEntry[]; revision: number }> {
+export async function listPrefix(
+  read: ReadRange,
+  prefix: string,
+  paging: Paging,
+  between?: () => Promise<void>,
+): Promise<{ entries: RawEntry[]; revision: number }> {
   const range = prefixRange(prefix);
   const entries: RawEntry[] = [];
   let key = range.start;
@@ -75,6 +81,7 @@ export async function listPrefix(read: ReadRange, prefix: string, paging: Paging
     limit = Math.max(paging.pageSize, Math.min(paging.maxPageSize, Math.floor(paging.pageBytes / Math.max(1, bytes / entries.length))));
     if (!page.more || !page.lastKey) break;
     key = Buffer.concat([page.lastKey, Buffer.from([0])]);
+    await between?.();
   }
   // int64 revisions arrive as strings; a store would need 2^53 writes before Number loses precision.
   return { entries, revision: Number(revision ?? 0) };

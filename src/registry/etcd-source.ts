@@ -4,7 +4,7 @@ import { Code, SwitchyardError, errorMessage } from '../lib/errors.ts';
 import { silentLogger, type Logger } from '../lib/logger.ts';
 import { isCompactionError, toSwitchyardError } from './etcd-client.ts';
 import { rangeReader, toEntry, type RangeReader } from './etcd-range.ts';
-import { DEFAULT_PAGING, listPrefix } from './etcd-range-wire.ts';
+import { DEFAULT_PAGING, listPrefix, type RangeRequest } from './etcd-range-wire.ts';
 import type { RawChange, RawEntry, RegistrySink, RegistrySource, SourceState, SourceStatus } from './source.ts';
 
 /** Timer functions, injectable so tests can prove `stop()` leaves none behind. */
@@ -28,6 +28,12 @@ export interface EtcdSourceOptions {
   maxPageSize?: number;
   /** Full re-list every this many ms as a safety net (etcd-notes §2.2 step 6); 0 disables. */
   resyncIntervalMs?: number;
+  /**
+   * That re-list, on a healthy watch, reads pages of this many keys with this pause between them: at
+   * 100k keys it then takes a few seconds of a little of etcd's and the control plane's time instead of
+   * a second of all of it, while watch events go on being applied.
+   */
+  resyncPaging?: { readonly pageSize: number; readonly pauseMs: number };
   /**
    * How long a new watcher may take to connect before it is dropped and the cycle retried. Generous,
    * because a retry re-lists the whole prefix: under load (S4 churn bench) 5 s timed out and the re-lists
@@ -90,6 +96,7 @@ export function createEtcdSource({
   pageBytes = DEFAULT_PAGING.pageBytes,
   maxPageSize = DEFAULT_PAGING.maxPageSize,
   resyncIntervalMs = 5 * 60_000,
+  resyncPaging = { pageSize: 2_000, pauseMs: 10 },
   watchConnectTimeoutMs = 15_000,
   retryInitialMs = 100,
   retryMaxMs = 2_000,
@@ -113,8 +120,17 @@ export function createEtcdSource({
   let disconnected = false;
   /** Revision of the last list: watch events at or below it are already in the sink (etcd-notes §2.2 step 3). */
   let listRevision = 0;
-  /** Set while a re-list runs on a live watcher; its events wait here until the reset is out. */
+  /**
+   * Set from a reconnect until the re-list that follows it is out: events wait here for the reset, since
+   * etcd3's resume can leave a gap before them.
+   */
   let buffer: RawChange[][] | undefined;
+  /**
+   * Set while a re-list runs on a healthy watch (the periodic safety net): events are applied as they
+   * come, so the list delays none of them, and kept here so that its reset leaves the keys they changed
+   * after its revision as they are.
+   */
+  let replay: RawChange[][] | undefined;
   let everReset = false;
   let status: SourceStatus = { state: 'connecting', since: Date.now(), revision: 0 };
   let lastError: unknown;
@@ -178,13 +194,18 @@ export function createEtcdSource({
     setStatus(everReset ? 'stale' : 'connecting', reason);
   }
 
-  const list = () => listPrefix((request) => untilStopped(readRange(request)), prefix, { pageSize, pageBytes, maxPageSize });
+  const read = (request: RangeRequest) => untilStopped(readRange(request));
+  /** `gentle`: in small pages with pauses between them (see `resyncPaging`). */
+  const list = (gentle = false) =>
+    gentle
+      ? listPrefix(read, prefix, { pageSize: resyncPaging.pageSize, pageBytes: 0, maxPageSize: resyncPaging.pageSize }, () => pause(resyncPaging.pauseMs))
+      : listPrefix(read, prefix, { pageSize, pageBytes, maxPageSize });
 
-  function deliverReset(entries: readonly RawEntry[], revision: number): void {
+  function deliverReset(entries: readonly RawEntry[], revision: number, since?: ReadonlySet<string>): void {
     if (stopped || !sink) return;
     if (everReset) stats.relists++;
     adoptList(revision);
-    callSink(() => sink!.reset(entries, revision));
+    callSink(() => sink!.reset(entries, revision, since));
   }
 
   /** The sink holds the prefix as of `revision`. */
@@ -225,7 +246,10 @@ export function createEtcdSource({
         : { type: 'delete', key: ev.kv.key.toString('utf8'), modRevision: toRevision(ev.kv.mod_revision) },
     );
     if (buffer) buffer.push(changes);
-    else deliverBatch(changes);
+    else {
+      deliverBatch(changes);
+      replay?.push(changes);
+    }
   }
 
   function openWatcher(fromRevision: number): Promise<void> {
@@ -279,6 +303,7 @@ export function createEtcdSource({
     const w = watcher;
     watcher = undefined;
     buffer = undefined;
+    replay = undefined;
     disconnected = false;
     if (pending && pending.kind !== 'stopped') pending = undefined;
     // A watcher canceled by etcd is already gone; cancel() on it would wait for an 'end' that never comes.
@@ -291,13 +316,18 @@ export function createEtcdSource({
   }
 
   async function relist(): Promise<void> {
-    buffer ??= [];
-    const { entries, revision } = await list();
+    const healthy = !buffer;
+    if (healthy) replay = [];
+    const { entries, revision } = await list(healthy);
     throwIfStopped();
-    const buffered = buffer ?? [];
+    const since = new Set<string>();
+    for (const batch of replay ?? []) for (const c of batch) if (revisionOf(c) > revision) since.add(c.type === 'put' ? c.entry.key : c.key);
+    // a reconnect during the list starts a buffer, whose events wait for the reset
+    const held = buffer ?? [];
     buffer = undefined;
-    deliverReset(entries, revision);
-    for (const batch of buffered) deliverBatch(batch);
+    replay = undefined;
+    deliverReset(entries, revision, since.size > 0 ? since : undefined);
+    for (const batch of held) deliverBatch(batch);
   }
 
   function throwIfStopped(): void {

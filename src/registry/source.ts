@@ -24,8 +24,12 @@ export interface SourceStatus {
 
 /** Where a source delivers what it sees. Only `reset` (a successful list) and `apply` (watch events) may remove keys. */
 export interface RegistrySink {
-  /** Authoritative full content of the prefix at `revision`; replaces everything delivered before. */
-  reset(entries: readonly RawEntry[], revision: number): void;
+  /**
+   * Authoritative full content of the prefix at `revision`; replaces everything delivered before, except
+   * the keys in `since`: a re-list on a live watch has already applied their changes after `revision`,
+   * and they stay as they are.
+   */
+  reset(entries: readonly RawEntry[], revision: number, since?: ReadonlySet<string>): void;
   /** Changes after the last reset, in revision order, each with mod_revision > that reset's revision. */
   apply(changes: readonly RawChange[]): void;
   /** Connectivity; while 'stale' the last delivered state stays in force. */

@@ -11,18 +11,18 @@ import { waitFor } from '../harness/wait-for.ts';
 /** A sink that mirrors state the way the catalog will, and records every call. */
 function recordingSink() {
   const state = new Map<string, { value: string; modRevision: number; lease: string }>();
-  const resets: { keys: string[]; revision: number }[] = [];
+  const resets: { keys: string[]; revision: number; since: string[] }[] = [];
   const applies: RawChange[][] = [];
   const statuses: SourceStatus[] = [];
   const violations: string[] = [];
   let resetRevision = 0;
   let lastRevision = 0;
   const sink: RegistrySink = {
-    reset(entries: readonly RawEntry[], revision: number) {
-      resets.push({ keys: entries.map((e) => e.key), revision });
+    reset(entries: readonly RawEntry[], revision: number, since?: ReadonlySet<string>) {
+      resets.push({ keys: entries.map((e) => e.key), revision, since: [...(since ?? [])].sort() });
       resetRevision = lastRevision = revision;
-      state.clear();
-      for (const e of entries) state.set(e.key, { value: e.value, modRevision: e.modRevision, lease: e.lease });
+      for (const key of state.keys()) if (!since?.has(key)) state.delete(key);
+      for (const e of entries) if (!since?.has(e.key)) state.set(e.key, { value: e.value, modRevision: e.modRevision, lease: e.lease });
     },
     apply(changes: readonly RawChange[]) {
       applies.push([...changes]);
@@ -95,7 +95,7 @@ test('delivers the initial list through reset, across pages', async () => {
   await s.started;
 
   expect(rec.resets).toEqual([
-    { keys: ['/list/other', ...Array.from({ length: 7 }, (_, i) => `/list/svc/10.0.0.${i}:80`)], revision },
+    { keys: ['/list/other', ...Array.from({ length: 7 }, (_, i) => `/list/svc/10.0.0.${i}:80`)], revision, since: [] },
   ]);
   expect(limits).toEqual([2, 4, 3]);
   expect(rec.state.get('/list/svc/10.0.0.3:80')).toEqual({ value: 'v3', modRevision: 5, lease: '0' });
@@ -291,6 +291,61 @@ test('periodic resync re-lists, and stop() leaves no timers and no further sink 
   expect(rec.calls).toBe(callsAtStop);
   expect(timers.active).toBe(0);
   await source.stop(); // idempotent
+}, 30_000);
+
+test('a periodic re-list holds back no watch event, and its reset leaves the keys changed since its revision as they are', async () => {
+  await using etcd = await startEtcd();
+  await etcd.client.put('/rl/a').value('1');
+  const client = etcd.newClient();
+  const read = rangeReader(client);
+  let holdNext = false;
+  let release: (() => void) | undefined;
+  // the resync's list reads its page, then waits to be released: writes made meanwhile come after its revision
+  const hold = async (request: RangeRequest) => {
+    const page = await read(request);
+    if (holdNext) {
+      holdNext = false;
+      await new Promise<void>((r) => (release = r));
+    }
+    return page;
+  };
+  const readRange = Object.assign(hold, { direct: true });
+  const rec = recordingSink();
+  await using s = startSource({ client, prefix: '/rl/', resyncIntervalMs: 100, readRange }, rec);
+  await s.started;
+  holdNext = true;
+  await waitFor(() => release !== undefined, { message: 'the resync list read and held' });
+  await etcd.client.put('/rl/b').value('2');
+  await etcd.client.delete().key('/rl/a');
+  await waitFor(() => rec.state.has('/rl/b') && !rec.state.has('/rl/a'), { message: 'changes applied while the list is held' });
+  expect(s.source.stats.relists).toBe(0);
+
+  const applied = rec.applies.length;
+  release!();
+  await waitFor(() => s.source.stats.relists === 1, { message: 'the held list delivered' });
+  // the reset is of the state before the writes, and names the keys they changed
+  expect(rec.resets.at(-1)).toMatchObject({ keys: ['/rl/a'], since: ['/rl/a', '/rl/b'] });
+  expect(rec.applies.length).toBe(applied);
+  expect(await mirrors(rec, etcd.client, '/rl/')).toBe(true);
+  expect(rec.violations).toEqual([]);
+}, 30_000);
+
+test('the periodic re-list reads in small pages, a pause between them; a first list in pages sized by bytes', async () => {
+  await using etcd = await startEtcd();
+  for (let i = 0; i < 5; i++) await etcd.client.put(`/pg/k${i}`).value('v');
+  const client = etcd.newClient();
+  const read = rangeReader(client);
+  const pages: { limit: number; at: number }[] = [];
+  const readRange = Object.assign((req: RangeRequest) => (pages.push({ limit: req.limit, at: performance.now() }), read(req)), { direct: true });
+  const rec = recordingSink();
+  await using s = startSource({ client, prefix: '/pg/', pageSize: 100, resyncIntervalMs: 50, resyncPaging: { pageSize: 2, pauseMs: 40 }, readRange }, rec);
+  await s.started;
+  expect(pages.map((p) => p.limit)).toEqual([100]);
+  await waitFor(() => s.source.stats.relists >= 1, { message: 'a periodic re-list' });
+  const resync = pages.slice(1, 4);
+  expect(resync.map((p) => p.limit)).toEqual([2, 2, 2]);
+  for (let i = 1; i < resync.length; i++) expect(resync[i]!.at - resync[i - 1]!.at).toBeGreaterThanOrEqual(35);
+  expect(rec.resets.at(-1)!.keys).toHaveLength(5);
 }, 30_000);
 
 function countingTimers(): Timers & { readonly active: number } {
