@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import type { CatalogUpdate } from '../src/catalog/apply.ts';
 import { instanceDefaults, type Catalog, type CatalogEvent, type Instance } from '../src/catalog/model.ts';
 import { createCatalogState } from '../src/registry/catalog-feed.ts';
+import { serviceSegment } from '../src/registry/formats/instance-key.ts';
 import { silentLogger } from '../src/lib/logger.ts';
 import { encodeService } from '../src/xds/snapshot/service.ts';
 import { createSnapshotStore } from '../src/xds/snapshot/store.ts';
@@ -30,7 +31,7 @@ import { TypeUrl } from '../src/xds/type-urls.ts';
 import { now } from './lib/clock.ts';
 import { startFleet, type Protocol } from './lib/load.ts';
 import { writeResults } from './lib/machine.ts';
-import { BASE_PORT, HOST, instanceKey, serviceName } from './lib/registry.ts';
+import { BASE_PORT, HOST, instanceKey, PREFIX, serviceName } from './lib/registry.ts';
 import { deadline, failer, intFlag, round, startStack } from './lib/stack.ts';
 import { formatTable, summarize, type Summary } from './lib/stats.ts';
 
@@ -92,10 +93,11 @@ const inProcess = await (async () => {
     const name = serviceName(s, 5);
     for (let i = 0; i < params.instances; i++) events.push({ type: 'upsert', instance: inst(name, BASE_PORT + i) });
   }
-  // The catalog state the registry feeds use in production (it keeps the key -> service index).
+  // The catalog state the registry feeds use in production, with a key's service read from the key.
   let update!: CatalogUpdate;
   const state = createCatalogState((u) => (update = u));
-  const firstApplyMs = timeIt(() => state.apply(events));
+  const ownerOf = (key: string) => serviceSegment(PREFIX, key);
+  const firstApplyMs = timeIt(() => state.apply(events, ownerOf));
   let catalog: Catalog = state.current();
   const store = createSnapshotStore({ logger: silentLogger, debounceMs: 0 });
   let publishes = 0;
@@ -113,7 +115,7 @@ const inProcess = await (async () => {
   let revision = 2;
   for (let r = 0; r < params.repeats; r++) {
     const name = serviceName(Math.floor(Math.random() * params.services), 5);
-    apply.push(timeIt(() => state.apply([{ type: 'upsert', instance: inst(name, 30_000 + r, revision++) }])));
+    apply.push(timeIt(() => state.apply([{ type: 'upsert', instance: inst(name, 30_000 + r, revision++) }], ownerOf)));
     catalog = update.catalog;
     rebuild.push(
       timeIt(() => {

@@ -98,13 +98,14 @@ export function applyEvents(
  * listing of that scope, as after an etcd list; keys outside the scope are untouched. Only what differs
  * is reported as changed, and a key that is now rejected keeps its last valid instance.
  * `listedKeys`, when given, is every key the listing holds: `events` may then leave out the keys the
- * catalog already holds at the listed revision, and those are kept as they are.
+ * catalog already holds at the listed revision, and those are kept as they are. `ownerIn` as for applyEvents.
  */
 export function replaceScope(
   previous: Catalog,
   events: readonly CatalogEvent[],
   revision: number,
   inScope: (key: string) => boolean,
+  ownerIn?: (key: string) => string | undefined,
   listedKeys?: ReadonlySet<string>,
 ): CatalogUpdate {
   const removals: CatalogEvent[] = [];
@@ -119,7 +120,7 @@ export function replaceScope(
     if (visit(key)) removals.push({ type: 'policy', key, service, policy: undefined, revision });
   }
   if (!heldInScope && events.every((e) => e.type === 'upsert' || e.type === 'reject')) return addToScope(previous, events, revision);
-  const update = applyEvents(previous, [...removals, ...events]);
+  const update = applyEvents(previous, [...removals, ...events], ownerIn);
   return { catalog: { ...update.catalog, revision: Math.max(update.catalog.revision, revision) }, changed: update.changed };
 }
 
@@ -223,7 +224,7 @@ function ownersOf(catalog: Catalog): (key: string) => string | undefined {
 }
 
 /** Which service each instance key of `catalog` belongs to. */
-export function indexOwners(catalog: Catalog): Map<string, string> {
+function indexOwners(catalog: Catalog): Map<string, string> {
   const owners = new Map<string, string>();
   for (const s of catalog.services.values()) for (const i of s.instances) owners.set(i.key, s.name);
   return owners;

@@ -1,4 +1,5 @@
 import { expect, test } from 'bun:test';
+import { instanceDefaults } from '../catalog/model.ts';
 import { silentLogger } from '../lib/logger.ts';
 import { createCatalogFeed, createCatalogState } from './catalog-feed.ts';
 import { registrations } from './formats/format.ts';
@@ -91,4 +92,13 @@ test('a reset leaves the keys changed since its revision as they are: not revert
     [2, 9, 5],
     [3, 1, 6],
   ]);
+});
+
+test('a format that gives an instance another service than its key\'s segment is refused, naming both', () => {
+  const state = createCatalogState(() => {});
+  const fromValue = registrations((_prefix, e) => ({ kind: 'instance', instance: instanceDefaults(e.key, e.value, '10.0.0.1', 80, e.modRevision) }));
+  const feed = createCatalogFeed({ prefix: '/s/', reader: fromValue, logger: silentLogger, state });
+  feed.sink.reset([entry('/s/a/1', 1, 'a'), entry('/s/a/2', 2, 'b')], 2);
+  expect([...state.current().services.keys()]).toEqual(['a']);
+  expect(state.current().rejected.get('/s/a/2')?.reason).toBe('the service of a registration is the key\'s segment after /s/ ("a"); the format decoded "b"');
 });

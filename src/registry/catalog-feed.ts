@@ -1,57 +1,40 @@
-import { applyEvents, indexOwners, replaceScope, type CatalogUpdate } from '../catalog/apply.ts';
+import { applyEvents, replaceScope, type CatalogUpdate } from '../catalog/apply.ts';
 import { emptyCatalog, type Catalog, type CatalogEvent, type Instance } from '../catalog/model.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { KeyReader } from './formats/format.ts';
+import { serviceSegment } from './formats/instance-key.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.ts';
 
 /**
- * The one current catalog that every feed writes to, with an index of which service each key belongs
- * to, so applying a watch event costs what the event touches, not the size of the catalog.
+ * The one current catalog that every feed writes to. Each feed says which service a key of its prefix
+ * belongs to (`ownerOf`, from the key itself), so applying a watch event costs what the event touches.
  */
 export function createCatalogState(onUpdate: (update: CatalogUpdate) => void) {
   let catalog: Catalog = emptyCatalog;
-  /**
-   * Key → service; dropped by a list that changes many services (100k keys at a cold start) and rebuilt
-   * by the next event that needs it, kept up to date otherwise.
-   */
-  let owners: Map<string, string> | undefined = new Map();
-  const ownerOf = (key: string) => (owners ??= indexOwners(catalog)).get(key);
   return {
     current: (): Catalog => catalog,
     /** True when the catalog holds what `key` said at `modRevision`: its instance, or its rejection. */
-    holds(key: string, modRevision: number): boolean {
+    holds(key: string, modRevision: number, ownerOf: OwnerOf): boolean {
       if (catalog.rejected.get(key)?.revision === modRevision) return true;
       const service = ownerOf(key);
       const instances = service === undefined ? undefined : catalog.services.get(service)?.instances;
       return instances !== undefined && instanceWithKey(instances, key)?.revision === modRevision;
     },
-    apply(events: readonly CatalogEvent[]): void {
+    apply(events: readonly CatalogEvent[], ownerOf: OwnerOf): void {
       const update = applyEvents(catalog, events, ownerOf);
       catalog = update.catalog;
-      for (const e of events) {
-        if (e.type === 'upsert') owners?.set(e.instance.key, e.instance.service);
-        // A rejected key keeps its previous instance, and so its owner.
-        else if (e.type === 'remove') owners?.delete(e.key);
-      }
       onUpdate(update);
     },
-    replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean, listedKeys?: ReadonlySet<string>): void {
-      const before = catalog;
-      const update = replaceScope(catalog, events, revision, inScope, listedKeys);
+    replaceScope(events: readonly CatalogEvent[], revision: number, inScope: (key: string) => boolean, ownerOf: OwnerOf, listedKeys?: ReadonlySet<string>): void {
+      const update = replaceScope(catalog, events, revision, inScope, ownerOf, listedKeys);
       catalog = update.catalog;
-      if (owners && update.changed.size <= OWNERS_UPDATED_UP_TO) {
-        for (const name of update.changed) {
-          for (const i of before.services.get(name)?.instances ?? []) if (owners.get(i.key) === name) owners.delete(i.key);
-          for (const i of catalog.services.get(name)?.instances ?? []) owners.set(i.key, name);
-        }
-      } else owners = undefined;
       onUpdate(update);
     },
   };
 }
 
-/** A list that changes more services than this rebuilds the key index when next needed instead of editing it. */
-const OWNERS_UPDATED_UP_TO = 1_000;
+/** Which service a key's instance belongs to. */
+type OwnerOf = (key: string) => string | undefined;
 
 /** The instance with `key` in a service's instances, which are sorted by key. */
 function instanceWithKey(instances: readonly Instance[], key: string): Instance | undefined {
@@ -95,21 +78,32 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
   const longer = allPrefixes.filter((p) => p.length > prefix.length && p.startsWith(prefix));
   const inScope = longer.length === 0 ? (key: string) => key.startsWith(prefix) : (key: string) => key.startsWith(prefix) && !longer.some((p) => key.startsWith(p));
 
+  const ownerOf = (key: string) => serviceSegment(prefix, key);
+
   const decode = (entry: RawEntry): CatalogEvent | undefined => {
     if (!inScope(entry.key)) return undefined;
     const d = reader.read(prefix, entry);
     switch (d.kind) {
-      case 'instance':
+      case 'instance': {
+        const segment = ownerOf(entry.key);
+        if (d.instance.service !== segment) {
+          return rejected(entry, `the service of a registration is the key's segment after ${prefix} ("${segment ?? ''}"); the format decoded "${d.instance.service}"`);
+        }
         return { type: 'upsert', instance: withHeldName(d.instance) };
+      }
       case 'policy':
         return { type: 'policy', key: entry.key, service: d.service, policy: d.policy, revision: entry.modRevision };
       case 'ignore':
         return undefined;
       case 'reject':
-        stats.rejectedTotal++;
-        logger.warn(`rejected ${reader.noun}`, { key: entry.key, reason: d.reason, revision: entry.modRevision });
-        return { type: 'reject', rejection: { key: entry.key, reason: d.reason, revision: entry.modRevision } };
+        return rejected(entry, d.reason);
     }
+  };
+
+  const rejected = (entry: RawEntry, reason: string): CatalogEvent => {
+    stats.rejectedTotal++;
+    logger.warn(`rejected ${reader.noun}`, { key: entry.key, reason, revision: entry.modRevision });
+    return { type: 'reject', rejection: { key: entry.key, reason, revision: entry.modRevision } };
   };
 
   /**
@@ -127,14 +121,14 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
       // the keys whose revision the catalog does not hold are decoded and applied. Keys in `since`
       // already hold what they became after the list; they stay as they are.
       const mine = entries.filter((e) => inScope(e.key) && !since?.has(e.key));
-      const changed = mine.filter((e) => !state.holds(e.key, e.modRevision));
+      const changed = mine.filter((e) => !state.holds(e.key, e.modRevision, ownerOf));
       const events = changed.map(decode).filter((e) => e !== undefined);
       let listedKeys: Set<string> | undefined;
       if (changed.length < mine.length || since) {
         listedKeys = new Set(mine.map((e) => e.key));
         for (const key of since ?? []) listedKeys.add(key);
       }
-      state.replaceScope(events, revision, inScope, listedKeys);
+      state.replaceScope(events, revision, inScope, ownerOf, listedKeys);
     },
     apply(changes: readonly RawChange[]) {
       const events = changes
@@ -145,7 +139,7 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
           return decode(c.entry) ?? reader.deleted(prefix, c.entry.key, c.entry.modRevision);
         });
       if (events.length === 0) return;
-      state.apply(events);
+      state.apply(events, ownerOf);
     },
     status(status) {
       if (status.state !== stats.status.state) {

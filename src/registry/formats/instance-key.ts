@@ -13,6 +13,16 @@ export interface KeyShape {
 }
 
 /**
+ * The service of a key `<prefix><service>/<id>`: the segment after the prefix. Every registration format
+ * takes its service from there (the catalog feed holds them to it), so a key's owner needs no index.
+ */
+export function serviceSegment(prefix: string, key: string): string | undefined {
+  if (!key.startsWith(prefix)) return undefined;
+  const slash = key.indexOf('/', prefix.length);
+  return slash > prefix.length ? key.slice(prefix.length, slash) : undefined;
+}
+
+/**
  * Splits `<prefix><service>/<id>`, the layout of every supported format. Keys outside the prefix, the
  * prefix itself and directory placeholders (`<prefix><service>`, `<prefix><service>/`) register nothing.
  */
