@@ -3,6 +3,7 @@
  * the load generator. Started by `lib/control-plane.ts`; speaks JSON lines (lib/child.ts).
  *
  * Usage: bun bench/lib/control-plane-process.ts --etcd URL [--debounce-ms 0] [--max-delay-ms 100] [--listen 127.0.0.1:0]
+ *          [--leak-bytes-per-change N]  (keeps N bytes per changed resource: a leak on purpose, to check S4's drift figure)
  *
  * Out: {kind:'ready', xds, startToReadyMs, processToReadyMs, heapBeforeStart, ...stats} once the first
  * snapshot is built and the port bound. In (each answered with the same `re`):
@@ -23,6 +24,7 @@ const { values: args } = parseArgs({
     'debounce-ms': { type: 'string', default: '0' },
     'max-delay-ms': { type: 'string', default: '100' },
     listen: { type: 'string', default: '127.0.0.1:0' },
+    'leak-bytes-per-change': { type: 'string', default: '0' },
   },
 });
 if (!args.etcd) {
@@ -64,7 +66,10 @@ switchyard.hooks.on('response', (r) => {
   }
 });
 // Registered before start(), so it runs before the server's own listener pushes the change.
-switchyard.snapshots.subscribe(() => {
+const leaked: Uint8Array[] = [];
+const leakBytes = Number(args['leak-bytes-per-change']);
+switchyard.snapshots.subscribe((_snapshot, changes) => {
+  if (leakBytes > 0) for (const names of changes.values()) for (let i = 0; i < names.size; i++) leaked.push(new Uint8Array(leakBytes));
   const t = now();
   marks.builds++;
   marks.firstBuiltAt ||= t;

@@ -42,6 +42,8 @@ export interface ControlPlane {
   marks(): Promise<{ builds: number; firstBuiltAt: number; lastBuiltAt: number; edsResponses: number; firstEdsAt: number; lastEdsAt: number }>;
   /** Process CPU seconds (user+system) from /proc/<pid>/stat, 10 ms resolution. */
   procCpuSeconds(): number;
+  /** Resident set size now, from /proc/<pid>/status: no round trip, so it can be sampled often. */
+  procRssBytes(): number;
   stop(): Promise<void>;
 }
 
@@ -53,6 +55,8 @@ export interface ControlPlaneOptions {
   pin: boolean;
   /** Write a CPU profile (Bun --cpu-prof, markdown too) into this directory when the process exits. */
   profileDir?: string;
+  /** Bytes the process keeps per changed resource, a leak on purpose (S4 `--leak-bytes-per-change`). */
+  leakBytesPerChange?: number;
   readyTimeoutMs?: number;
   onUnexpectedExit: (why: string) => void;
 }
@@ -60,7 +64,8 @@ export interface ControlPlaneOptions {
 export async function startControlPlane(o: ControlPlaneOptions): Promise<ControlPlane> {
   const script = path.join(import.meta.dir, 'control-plane-process.ts');
   const prof = o.profileDir ? ['--cpu-prof', '--cpu-prof-md', `--cpu-prof-dir=${o.profileDir}`] : [];
-  const argv = [process.execPath, ...prof, script, '--etcd', o.etcd, '--debounce-ms', String(o.debounceMs ?? 0), '--max-delay-ms', String(o.maxDelayMs ?? 100)];
+  const leak = o.leakBytesPerChange ? ['--leak-bytes-per-change', String(o.leakBytesPerChange)] : [];
+  const argv = [process.execPath, ...prof, script, '--etcd', o.etcd, '--debounce-ms', String(o.debounceMs ?? 0), '--max-delay-ms', String(o.maxDelayMs ?? 100), ...leak];
   const t0 = performance.now();
   const child = spawnJsonChild(argv, {
     name: 'control-plane',
@@ -80,6 +85,10 @@ export async function startControlPlane(o: ControlPlaneOptions): Promise<Control
     gcStats: () => child.request({ cmd: 'gc' }) as Promise<Message & ControlPlaneStats>,
     mark: async () => void (await child.request({ cmd: 'mark' })),
     marks: () => child.request({ cmd: 'marks' }) as never,
+    procRssBytes() {
+      const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1];
+      return Number(kb) * 1024;
+    },
     procCpuSeconds() {
       const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -43,6 +43,7 @@ export interface StackOptions {
   debounceMs?: number;
   maxDelayMs?: number;
   profileDir?: string;
+  leakBytesPerChange?: number;
   fail: (m: string) => never;
   /** Runs after etcd is up and before the control plane starts (preloading registrations). */
   beforeControlPlane?: (etcd: Etcd3) => Promise<void>;
@@ -62,6 +63,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     core: CONTROL_PLANE_CORE,
     pin: pinned,
     profileDir: o.profileDir,
+    leakBytesPerChange: o.leakBytesPerChange,
     onUnexpectedExit: o.fail,
   });
   if (pinned) pinSelf(LOAD_CORE);
