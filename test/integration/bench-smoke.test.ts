@@ -75,6 +75,9 @@ describe('bench scripts in --quick mode', () => {
       if (script === 's4-churn') {
         expect(r.json.checks.finalStateChecked).toBeGreaterThan(0);
         expect(r.json.checks.mismatched).toBe(0);
+        // RSS sampled every second of the churn, and the drift figure made from those samples
+        expect(r.json.results.controlPlane.rssSamples.length).toBeGreaterThanOrEqual(r.json.parameters.durationS);
+        expect(Number.isFinite(r.json.results.controlPlane.rssDrift)).toBe(true);
       }
       if (script === 's3-cold-start') expect(r.json.results.phases.every((p: any) => p.mismatched === 0 && p.ready === p.clients)).toBe(true);
     }, 40_000);
