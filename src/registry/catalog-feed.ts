@@ -2,7 +2,7 @@ import { applyEvents, replaceScope, type CatalogUpdate } from '../catalog/apply.
 import { emptyCatalog, type Catalog, type CatalogEvent, type Instance } from '../catalog/model.ts';
 import type { Logger } from '../lib/logger.ts';
 import type { KeyReader } from './formats/format.ts';
-import { serviceSegment } from './formats/instance-key.ts';
+import { isServiceSegment, serviceSegment } from './formats/instance-key.ts';
 import type { RawChange, RawEntry, RegistrySink, SourceStatus } from './source.ts';
 
 /**
@@ -85,9 +85,9 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
     const d = reader.read(prefix, entry);
     switch (d.kind) {
       case 'instance': {
-        const segment = ownerOf(entry.key);
-        if (d.instance.service !== segment) {
-          return rejected(entry, `the service of a registration is the key's segment after ${prefix} ("${segment ?? ''}"); the format decoded "${d.instance.service}"`);
+        if (!isServiceSegment(prefix, entry.key, d.instance.service)) {
+          const segment = ownerOf(entry.key) ?? '';
+          return rejected(entry, `the service of a registration is the key's segment after ${prefix} ("${segment}"); the format decoded "${d.instance.service}"`);
         }
         return { type: 'upsert', instance: withHeldName(d.instance) };
       }
@@ -111,7 +111,8 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
    * a fresh copy of the name, and under churn every instance would come to keep one of its own.
    */
   const withHeldName = (i: Instance): Instance => {
-    const held = state.current().services.get(i.service)?.name;
+    const { services } = state.current();
+    const held = services.size === 0 ? undefined : services.get(i.service)?.name;
     return held === undefined ? i : { ...i, service: held };
   };
 
@@ -121,7 +122,10 @@ export function createCatalogFeed({ prefix, reader, logger, state, allPrefixes =
       // the keys whose revision the catalog does not hold are decoded and applied. Keys in `since`
       // already hold what they became after the list; they stay as they are.
       const mine = entries.filter((e) => inScope(e.key) && !since?.has(e.key));
-      const changed = mine.filter((e) => !state.holds(e.key, e.modRevision, ownerOf));
+      const catalog = state.current();
+      // a first list (a cold start) finds nothing held
+      const holdsNothing = catalog.services.size === 0 && catalog.rejected.size === 0;
+      const changed = holdsNothing ? mine : mine.filter((e) => !state.holds(e.key, e.modRevision, ownerOf));
       const events = changed.map(decode).filter((e) => e !== undefined);
       let listedKeys: Set<string> | undefined;
       if (changed.length < mine.length || since) {

@@ -22,6 +22,11 @@ export function serviceSegment(prefix: string, key: string): string | undefined 
   return slash > prefix.length ? key.slice(prefix.length, slash) : undefined;
 }
 
+/** serviceSegment(prefix, key) === service, without making the substring. */
+export function isServiceSegment(prefix: string, key: string, service: string): boolean {
+  return service.length > 0 && key.startsWith(prefix) && key.startsWith(service, prefix.length) && key.charCodeAt(prefix.length + service.length) === 0x2f;
+}
+
 /**
  * Splits `<prefix><service>/<id>`, the layout of every supported format. Keys outside the prefix, the
  * prefix itself and directory placeholders (`<prefix><service>`, `<prefix><service>/`) register nothing.

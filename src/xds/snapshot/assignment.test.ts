@@ -50,18 +50,21 @@ describe('encodeAssignment', () => {
     expect(Buffer.from(encodeAssignment('svc', [])).equals(reference('svc', []))).toBe(true);
   });
 
-  test('a new instance that breaks a rule fails the assignment, naming the field', () => {
+  // Without `known` the whole assignment is validated at once; with it, per new endpoint plus the rest.
+  const nothingKnown = [undefined, () => false] as const;
+
+  test.each(nothingKnown)('a new instance that breaks a rule fails the assignment, naming the field (known: %p)', (known) => {
     const bad = makeInstance('svc', 70_000, { weight: 0 });
-    expect(() => encodeAssignment('svc', [makeInstance('svc', 1), bad])).toThrow(
+    expect(() => encodeAssignment('svc', [makeInstance('svc', 1), bad], known)).toThrow(
       'ClusterLoadAssignment "svc" failed validation (2 errors): endpoints[0].lb_endpoints[1].endpoint.address.socket_address.port_value [uint32.lte]: value must be <= 65535, got 70000; endpoints[0].lb_endpoints[1].load_balancing_weight [uint32.gte]: value must be >= 1, got 0',
     );
   });
 
-  test('the parts outside the endpoints are validated too', () => {
-    expect(() => encodeAssignment('', [makeInstance('svc', 1)])).toThrow('cluster_name [string.min_len]');
+  test.each(nothingKnown)('the parts outside the endpoints are validated too (known: %p)', (known) => {
+    expect(() => encodeAssignment('', [makeInstance('svc', 1)], known)).toThrow('cluster_name [string.min_len]');
     // each weight fits in a uint32, their sum wraps to 0 as protobufjs would write it
     const halves = [makeInstance('svc', 1, { weight: 2 ** 31 }), makeInstance('svc', 2, { weight: 2 ** 31 })];
-    expect(() => encodeAssignment('svc', halves)).toThrow('(1 error): endpoints[0].load_balancing_weight [uint32.gte]: value must be >= 1, got 0');
+    expect(() => encodeAssignment('svc', halves, known)).toThrow('(1 error): endpoints[0].load_balancing_weight [uint32.gte]: value must be >= 1, got 0');
   });
 
   test('instances said to be known are not validated again; all others are', () => {

@@ -10,11 +10,12 @@ import { formatValidationErrors, validateMessage, validateResource, type Validat
  * the decode validation needs. An endpoint change re-encodes its whole assignment, so this is the
  * control plane's busiest encoding under churn.
  *
- * Validation is as thorough as for any other resource, split where no rule crosses the split: each
- * instance's LbEndpoint is validated from its bytes when the instance is new (`known` says which are
- * not), and the rest (cluster name, locality weights, priorities) from the values written.
+ * Validation is as thorough as for any other resource. Without `known` the whole assignment is validated
+ * from its bytes; with it, the work is split where no rule crosses the split: each instance's LbEndpoint
+ * is validated from its bytes when the instance is new (`known` says which are not), and the rest (cluster
+ * name, locality weights, priorities) from the values written.
  */
-export function encodeAssignment(clusterName: string, instances: readonly Instance[], known: (i: Instance) => boolean = () => false): Uint8Array {
+export function encodeAssignment(clusterName: string, instances: readonly Instance[], known?: (i: Instance) => boolean): Uint8Array {
   const groups = localityGroups(instances);
   const nameBytes = utf8Length(clusterName);
   let size = field(nameBytes);
@@ -27,12 +28,14 @@ export function encodeAssignment(clusterName: string, instances: readonly Instan
     g.instances.forEach((i, ii) => {
       const start = out.pos + 1 + varintSize(lbEndpointSize(i));
       writeLbEndpoint(out, i);
-      if (!known(i)) check(clusterName, validateResource(LB_ENDPOINT_URL, out.buf.subarray(start, out.pos)), `endpoints[${gi}].lb_endpoints[${ii}].`);
+      if (known && !known(i)) check(clusterName, validateResource(LB_ENDPOINT_URL, out.buf.subarray(start, out.pos)), `endpoints[${gi}].lb_endpoints[${ii}].`);
     });
     out.tag(LLE_WEIGHT).varint(uint32ValueSize(g.weight)).tag(UINT32_VALUE).varint(g.weight >>> 0);
     if (g.priority > 0) out.tag(LLE_PRIORITY).varint(g.priority);
   });
-  check(clusterName, validateMessage(CLA_TYPE, envelope(clusterName, groups)), '');
+  // Nothing known (a service's first encode): one pass over the whole assignment costs less than one per endpoint.
+  if (known) check(clusterName, validateMessage(CLA_TYPE, envelope(clusterName, groups)), '');
+  else check(clusterName, validateResource(TypeUrl.ClusterLoadAssignment, out.buf), '');
   return out.buf;
 }
 

@@ -52,6 +52,13 @@ export function createValidator(root: protobuf.Root): Validator {
     }
     return t;
   };
+  // protobufjs lookups walk the namespace tree; a resource is validated per change, so each name is looked up once
+  const byName = new Map<string, protobuf.Type>();
+  const typeNamed = (fullName: string): protobuf.Type => {
+    let t = byName.get(fullName);
+    if (!t) byName.set(fullName, (t = root.lookupType(fullName)));
+    return t;
+  };
   const validateType = (type: protobuf.Type, value: object, options: ValidateOptions = {}): ValidationError[] => {
     if (!needsVisit(type)) return [];
     const ctx = new WalkContext(resolveTypeUrl, options.maxErrors ?? 100);
@@ -60,9 +67,9 @@ export function createValidator(root: protobuf.Root): Validator {
   };
   return {
     validateType,
-    validateMessage: (fullTypeName, value, options) => validateType(root.lookupType(fullTypeName), value, options),
+    validateMessage: (fullTypeName, value, options) => validateType(typeNamed(fullTypeName), value, options),
     validateResource(typeUrl, bytes, options) {
-      const type = root.lookupType(nameOfUrl(typeUrl));
+      const type = typeNamed(nameOfUrl(typeUrl));
       let decoded: protobuf.Message;
       try {
         decoded = type.decode(bytes);
