@@ -130,7 +130,7 @@ export function createEtcdSource({
    * come, so the list delays none of them, and kept here so that its reset leaves the keys they changed
    * after its revision as they are.
    */
-  let replay: RawChange[][] | undefined;
+  let appliedDuringList: RawChange[][] | undefined;
   let everReset = false;
   let status: SourceStatus = { state: 'connecting', since: Date.now(), revision: 0 };
   let lastError: unknown;
@@ -248,7 +248,7 @@ export function createEtcdSource({
     if (buffer) buffer.push(changes);
     else {
       deliverBatch(changes);
-      replay?.push(changes);
+      appliedDuringList?.push(changes);
     }
   }
 
@@ -303,7 +303,7 @@ export function createEtcdSource({
     const w = watcher;
     watcher = undefined;
     buffer = undefined;
-    replay = undefined;
+    appliedDuringList = undefined;
     disconnected = false;
     if (pending && pending.kind !== 'stopped') pending = undefined;
     // A watcher canceled by etcd is already gone; cancel() on it would wait for an 'end' that never comes.
@@ -317,15 +317,15 @@ export function createEtcdSource({
 
   async function relist(): Promise<void> {
     const healthy = !buffer;
-    if (healthy) replay = [];
+    if (healthy) appliedDuringList = [];
     const { entries, revision } = await list(healthy);
     throwIfStopped();
     const since = new Set<string>();
-    for (const batch of replay ?? []) for (const c of batch) if (revisionOf(c) > revision) since.add(c.type === 'put' ? c.entry.key : c.key);
+    for (const batch of appliedDuringList ?? []) for (const c of batch) if (revisionOf(c) > revision) since.add(c.type === 'put' ? c.entry.key : c.key);
     // a reconnect during the list starts a buffer, whose events wait for the reset
     const held = buffer ?? [];
     buffer = undefined;
-    replay = undefined;
+    appliedDuringList = undefined;
     deliverReset(entries, revision, since.size > 0 ? since : undefined);
     for (const batch of held) deliverBatch(batch);
   }
