@@ -18,16 +18,14 @@ import { formatValidationErrors, validateMessage, validateResource, type Validat
 export function encodeAssignment(clusterName: string, instances: readonly Instance[], known?: (i: Instance) => boolean): Uint8Array {
   const groups = localityGroups(instances);
   const nameBytes = utf8Length(clusterName);
-  let size = field(nameBytes);
-  for (const g of groups) size += field(groupSize(g));
-  const out = new Writer(size);
+  const groupSizes = groups.map(groupSize);
+  const out = new Writer(groupSizes.reduce((size, g) => size + field(g), field(nameBytes)));
   out.tag(CLA_CLUSTER_NAME).string(clusterName, nameBytes);
   groups.forEach((g, gi) => {
-    out.tag(CLA_ENDPOINTS).varint(groupSize(g));
+    out.tag(CLA_ENDPOINTS).varint(groupSizes[gi]!);
     writeLocality(out, g);
     g.instances.forEach((i, ii) => {
-      const start = out.pos + 1 + varintSize(lbEndpointSize(i));
-      writeLbEndpoint(out, i);
+      const start = writeLbEndpoint(out, i);
       if (known && !known(i)) check(clusterName, validateResource(LB_ENDPOINT_URL, out.buf.subarray(start, out.pos)), `endpoints[${gi}].lb_endpoints[${ii}].`);
     });
     out.tag(LLE_WEIGHT).varint(uint32ValueSize(g.weight)).tag(UINT32_VALUE).varint(g.weight >>> 0);
@@ -44,16 +42,14 @@ export function encodeAssignment(clusterName: string, instances: readonly Instan
  * catalog's services are), so what `encodeAssignment` validated for `previous` is not validated again.
  * Anything out of order only makes more instances count as new.
  */
-export function knownFrom(previous: readonly Instance[]): (current: readonly Instance[]) => (i: Instance) => boolean {
-  return (current) => {
-    let fresh: Set<Instance> | undefined;
-    let j = 0;
-    for (const i of current) {
-      while (j < previous.length && previous[j]!.key < i.key) j++;
-      if (previous[j] !== i) (fresh ??= new Set()).add(i);
-    }
-    return fresh ? (i) => !fresh.has(i) : () => true;
-  };
+export function knownFrom(previous: readonly Instance[], current: readonly Instance[]): (i: Instance) => boolean {
+  let fresh: Set<Instance> | undefined;
+  let j = 0;
+  for (const i of current) {
+    while (j < previous.length && previous[j]!.key < i.key) j++;
+    if (previous[j] !== i) (fresh ??= new Set()).add(i);
+  }
+  return fresh ? (i) => !fresh.has(i) : () => true;
 }
 
 const CLA_TYPE = 'envoy.config.endpoint.v3.ClusterLoadAssignment';
@@ -106,14 +102,17 @@ function writeLocality(out: Writer, { locality: { region, zone, subZone } }: Loc
   if (subZone) out.tag(LOCALITY_SUB_ZONE).string(subZone, utf8Length(subZone));
 }
 
-function writeLbEndpoint(out: Writer, i: Instance): void {
+/** Writes the lb_endpoints field; returns where its LbEndpoint message starts. */
+function writeLbEndpoint(out: Writer, i: Instance): number {
   const socketAddress = socketAddressSize(i);
   const address = field(socketAddress);
   out.tag(LLE_LB_ENDPOINTS).varint(lbEndpointSize(i));
+  const start = out.pos;
   out.tag(LB_ENDPOINT).varint(field(address)).tag(ENDPOINT_ADDRESS).varint(address).tag(ADDRESS_SOCKET_ADDRESS).varint(socketAddress);
   out.tag(SOCKET_ADDRESS_ADDRESS).string(i.host, utf8Length(i.host)).tag(SOCKET_ADDRESS_PORT).varint(i.port);
   out.tag(LB_HEALTH_STATUS).varint(i.draining ? DRAINING : HEALTHY);
   out.tag(LB_WEIGHT).varint(uint32ValueSize(i.weight)).tag(UINT32_VALUE).varint(i.weight >>> 0);
+  return start;
 }
 
 function groupSize(g: LocalityGroup): number {

@@ -49,7 +49,7 @@ export function createServiceEncoder(): ServiceEncoder {
   const kept = new Map<string, { policy: RoutePolicy | undefined; chain: EncodedResource[]; instances: readonly Instance[] }>();
   const encoder: ServiceEncoder = (name, instances, policy) => {
     let k = kept.get(name);
-    const known = k && knownFrom(k.instances)(instances);
+    const known = k && knownFrom(k.instances, instances);
     if (!k || k.policy !== policy) k = { policy, chain: encodeServiceChain(name, policy), instances: [] };
     const assignments = encodeAssignments(k.chain, name, instances, policy, known);
     k.instances = instances;
